@@ -105,6 +105,14 @@ func runKubeconfig(cmd *cobra.Command, streams IOStreams, f *kubeconfigFlags, ar
 	failed := false
 	report := func(err error) {
 		failed = true
+		// One line per failure: a file with several bad documents reports
+		// them joined.
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				fmt.Fprintf(streams.ErrOut, "error: %v\n", e)
+			}
+			return
+		}
 		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
 	}
 
@@ -121,7 +129,7 @@ func runKubeconfig(cmd *cobra.Command, streams IOStreams, f *kubeconfigFlags, ar
 	var resolved []*access.Access
 	seen := map[string]bool{}
 	for _, cp := range cps {
-		name := cp.Namespace + "/" + cp.Name
+		name := profileName(cp)
 		if seen[name] {
 			report(fmt.Errorf("ClusterProfile %s is given more than once; the first one is used", name))
 			continue
@@ -223,7 +231,7 @@ func readHub(cmd *cobra.Command, f *kubeconfigFlags, names []string, report func
 // True: the kubeconfig is still written, but the cluster may not answer.
 func warnUnhealthy(streams IOStreams, cp *v1alpha1.ClusterProfile) {
 	c := meta.FindStatusCondition(cp.Status.Conditions, v1alpha1.ClusterConditionControlPlaneHealthy)
-	name := cp.Namespace + "/" + cp.Name
+	name := profileName(cp)
 	switch {
 	case c == nil:
 		fmt.Fprintf(streams.ErrOut, "warning: ClusterProfile %s has no %s condition; the cluster may be unreachable\n", name, v1alpha1.ClusterConditionControlPlaneHealthy)
@@ -234,4 +242,13 @@ func warnUnhealthy(streams IOStreams, cp *v1alpha1.ClusterProfile) {
 		}
 		fmt.Fprintf(streams.ErrOut, "warning: ClusterProfile %s: condition %s is %s (%s); the cluster may be unreachable\n", name, v1alpha1.ClusterConditionControlPlaneHealthy, c.Status, detail)
 	}
+}
+
+// profileName is "<namespace>/<name>", or the name alone for a profile
+// without a namespace, as in the context names and resolve errors.
+func profileName(cp *v1alpha1.ClusterProfile) string {
+	if cp.Namespace == "" {
+		return cp.Name
+	}
+	return cp.Namespace + "/" + cp.Name
 }

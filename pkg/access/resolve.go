@@ -295,7 +295,7 @@ func resolveCluster(c *clientcmdv1.Cluster) (ClusterSettings, string, error) {
 	}
 	u, err := url.Parse(c.Server)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return cs, "cluster.server", fmt.Errorf("expected an absolute https:// URL, found %q", c.Server)
+		return cs, "cluster.server", fmt.Errorf("expected an absolute https:// URL, found %q", redactURL(c.Server))
 	}
 	if u.Scheme != "https" {
 		return cs, "cluster.server", fmt.Errorf("expected an https:// URL (credentials must not travel in clear text), found scheme %q", u.Scheme)
@@ -363,11 +363,18 @@ func checkPEMCertificates(data []byte) error {
 	return nil
 }
 
-// redactURL hides credentials a URL may carry.
+// redactURL hides credentials a URL may carry, including in scheme-less
+// forms such as "user:pass@host", where url.Parse finds no user information.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "<unparsable URL>"
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return u.Redacted()
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		return "<redacted>" + s[at:]
 	}
 	return u.Redacted()
 }

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the command's logging goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestCommandServesUntilCancelled(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr syncBuffer
+	cmd := newCommand(outW, &stderr)
+	cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--ca-file", caFile})
+	done := make(chan error, 1)
+	go func() {
+		done <- cmd.ExecuteContext(ctx)
+		_ = outW.Close()
+	}()
+
+	vars := map[string]string{}
+	sc := bufio.NewScanner(outR)
+	for len(vars) < 3 && sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), "=")
+		if !ok {
+			t.Fatalf("unexpected stdout line %q", sc.Text())
+		}
+		vars[k] = v
+	}
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	url := vars["ENTRA_EMULATOR_URL"]
+	if !strings.HasPrefix(url, "https://127.0.0.1:") || vars["AZURE_AUTHORITY_HOST"] != url+"/" || vars["ENTRA_EMULATOR_CA_FILE"] != caFile {
+		t.Fatalf("stdout = %v\nstderr: %s", vars, stderr.String())
+	}
+
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("CA file holds no certificate")
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get(url + "/8e3af657-a8ff-443c-a75c-2fe8c4bcb635/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("discovery status %d", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("command returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("command did not stop")
+	}
+	if logs := stderr.String(); !strings.Contains(logs, "endpoint=openid-configuration-v2") || !strings.Contains(logs, "shutting down") {
+		t.Errorf("stderr = %s", logs)
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "no config", args: nil, want: `required flag(s) "config" not set`},
+		{name: "missing file", args: []string{"--config", "does-not-exist.yaml"}, want: "failed to read config"},
+		{name: "invalid config", args: []string{"--config", "../../pkg/entraemulator/testdata/invalid-unknown-field.yaml"}, want: "unknown field"},
+		{name: "bad address", args: []string{"--config", "../../pkg/entraemulator/testdata/valid-minimal.json", "--address", "nonsense"}, want: "address"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr syncBuffer
+			cmd := newCommand(&stdout, &stderr)
+			cmd.SetArgs(tc.args)
+			err := cmd.ExecuteContext(t.Context())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if stdout.String() != "" {
+				t.Errorf("stdout = %q, want empty", stdout.String())
+			}
+		})
+	}
+}
