@@ -3,7 +3,9 @@
 # (kube-apiserver, etcd, kubelogin) from the Go module proxy into bin/.
 # A tool already built at the pinned version is skipped.
 #
-# Usage: hack/build-tools.sh [kube-apiserver] [etcd] [kubelogin]   (default: all)
+# Usage: hack/build-tools.sh [kube-apiserver] [etcd] [kubelogin] [kubectl]
+#   (default: kube-apiserver, etcd, kubelogin; kubectl is only built on request,
+#   for machines without a system kubectl)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +46,15 @@ build_kube_apiserver() {
       -o "$1" k8s.io/kubernetes/cmd/kube-apiserver)
 }
 
+build_kubectl() {
+  (cd "${ROOT}/hack/tools/kube-apiserver" &&
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w \
+      -X k8s.io/component-base/version.gitVersion=${KUBE_VERSION} \
+      -X k8s.io/component-base/version.gitMajor=1 \
+      -X k8s.io/component-base/version.gitMinor=37" \
+      -o "$1" k8s.io/kubernetes/cmd/kubectl)
+}
+
 build_etcd() {
   (cd "${ROOT}/hack/tools/etcd" &&
     CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1" go.etcd.io/etcd/server/v3)
@@ -67,6 +78,7 @@ for t in "${targets[@]}"; do
     kube-apiserver) build kube-apiserver "${KUBE_VERSION}" build_kube_apiserver ;;
     etcd) build etcd "${ETCD_VERSION}" build_etcd ;;
     kubelogin) build kubelogin "${KUBELOGIN_VERSION}" build_kubelogin ;;
-    *) echo "unknown tool ${t}: want kube-apiserver, etcd or kubelogin" >&2; exit 2 ;;
+    kubectl) build kubectl "${KUBE_VERSION}" build_kubectl ;;
+    *) echo "unknown tool ${t}: want kube-apiserver, etcd, kubelogin or kubectl" >&2; exit 2 ;;
   esac
 done
