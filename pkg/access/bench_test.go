@@ -14,18 +14,20 @@ import (
 	"github.com/cpaccess/cpaccess/pkg/access"
 )
 
-// benchProfiles returns n distinct profiles: each its own server, CA-bearing
-// cluster, tenant and client. additional-args uses the list form, the only
-// one upstream reads.
+// benchProfiles returns n distinct profiles: each its own server, CA,
+// tenant and client. additional-args uses the list form, the only one
+// upstream reads.
 func benchProfiles(n int) []*v1alpha1.ClusterProfile {
 	cps := make([]*v1alpha1.ClusterProfile, n)
 	for i := range cps {
-		cps[i] = profile("fleet-system", fmt.Sprintf("member-%05d", i), ap("aks-workload-identity", cluster(
+		c := cluster(
 			fmt.Sprintf("https://member-%05d.hcp.westeurope.azmk8s.io:443", i),
 			ext(argsExt, fmt.Sprintf(`["--tenant-id", "tenant-%05d", "--authority-host", "https://login.microsoftonline.com/"]`, i)),
 			ext(envsExt, fmt.Sprintf(`{"AZURE_CLIENT_ID": "client-%05d"}`, i)),
 			ext(execExt, fmt.Sprintf(`{"clusterName": "member-%05d"}`, i)),
-		)))
+		)
+		c.CertificateAuthorityData = newCA(fmt.Sprintf("member-%05d-ca", i))
+		cps[i] = profile("fleet-system", fmt.Sprintf("member-%05d", i), ap("aks-workload-identity", c))
 	}
 	return cps
 }
