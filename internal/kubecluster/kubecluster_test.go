@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +247,36 @@ func TestStartFailureShowsLog(t *testing.T) {
 	if !strings.Contains(err.Error(), "kube-apiserver") || !strings.Contains(err.Error(), "no-such-flag") {
 		t.Errorf("error = %v, want it to name kube-apiserver and quote its log", err)
 	}
+	if kids := childProcesses(t); len(kids) > 0 {
+		t.Errorf("a failed Start left processes running: %v", kids)
+	}
+}
+
+// childProcesses lists the names of this process's live children (Linux).
+func childProcesses(t *testing.T) []string {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil || len(stats) == 0 {
+		t.Skip("no /proc")
+	}
+	var kids []string
+	for _, path := range stats {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// pid (comm) state ppid ...
+		s := string(data)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		fields := strings.Fields(s[end+1:])
+		if len(fields) >= 2 && fields[0] != "Z" && fields[1] == strconv.Itoa(os.Getpid()) {
+			kids = append(kids, s[open+1:end])
+		}
+	}
+	return kids
 }
 
 func hasNamespace(items []corev1.Namespace, name string) bool {

@@ -1,0 +1,80 @@
+// Package app is the cpaccess-sandbox command tree.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cpaccess/cpaccess/internal/sandbox"
+)
+
+// IOStreams are the streams a command reads and writes: program output on
+// Out, progress and errors on ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// sandboxFlags are the flags shared by up and demo.
+type sandboxFlags struct {
+	workDir string
+	binDir  string
+	verbose bool
+}
+
+func (f *sandboxFlags) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.workDir, "work-dir", "", "directory for certificates, data, logs and generated files (default: a temporary directory, removed on exit)")
+	cmd.Flags().StringVar(&f.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kubelogin (default: <module root>/bin)")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log sandbox progress on standard error")
+}
+
+func (f *sandboxFlags) options(streams IOStreams) sandbox.Options {
+	opts := sandbox.Options{WorkDir: f.workDir, BinDir: f.binDir}
+	if f.verbose {
+		opts.Logf = func(format string, args ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", args...) }
+	}
+	return opts
+}
+
+// NewRootCommand returns the cpaccess-sandbox command tree.
+func NewRootCommand(streams IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cpaccess-sandbox",
+		Short: "Run a hub, a member and an Entra ID emulator on loopback for cpaccess",
+		Long: `cpaccess-sandbox starts real components on 127.0.0.1: a hub cluster
+(etcd + kube-apiserver) holding the ClusterProfile fleet-system/bravelion and
+the app's service account, a local Entra ID emulator that trusts the hub's
+service-account issuer, and a member cluster that accepts the emulator's
+tokens. kubelogin and kubectl are the real binaries.
+
+Build the components first with "make tools".`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.AddCommand(newUpCommand(streams), newDemoCommand(streams))
+	return root
+}
+
+// errReported is returned when the failure has already been printed.
+var errReported = errors.New("failed: see the messages above")
+
+// Run runs cpaccess-sandbox with args and returns the process exit code.
+func Run(ctx context.Context, streams IOStreams, args []string) int {
+	cmd := NewRootCommand(streams)
+	cmd.SetArgs(args)
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+		}
+		return 1
+	}
+	return 0
+}
