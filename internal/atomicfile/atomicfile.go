@@ -8,8 +8,12 @@ import (
 
 // Write writes data to path atomically: it writes a temporary file in the same
 // directory with mode perm, syncs it, and renames it over path. An existing
-// file's mode is replaced by perm.
+// file's mode is replaced by perm. When path is a symbolic link, the file it
+// points to is replaced and the link is kept.
 func Write(path string, data []byte, perm os.FileMode) (err error) {
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -158,6 +158,9 @@ func NewProviders(list []Provider, source string) (*Providers, error) {
 		seen[pv.Name] = i
 		p.providers = append(p.providers, pv)
 	}
+	if len(list) == 0 {
+		errs = append(errs, errors.New("defines no providers: expected a list under \"providers\""))
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("failed to load provider file %q: %w", source, errors.Join(errs...))
 	}

@@ -61,8 +61,8 @@ func (a *Access) execExtension() *runtime.Unknown {
 	return &runtime.Unknown{Raw: slices.Clone([]byte(a.Exec.Config)), ContentType: runtime.ContentTypeJSON}
 }
 
-// KubeconfigEntries renders the access as one kubeconfig cluster, user and
-// context. The exec extension is kept under the cluster's extensions, where
+// KubeconfigEntries renders the access as one kubeconfig cluster and user
+// (NewKubeconfig adds the context joining them). The exec extension is kept under the cluster's extensions, where
 // clientcmd hands it to the plugin.
 func (a *Access) KubeconfigEntries() (*clientcmdapi.Cluster, *clientcmdapi.AuthInfo) {
 	cluster := clientcmdapi.NewCluster()
