@@ -1,13 +1,20 @@
 // Command entra-emulator runs the local Microsoft Entra ID emulator of
 // package entraemulator until SIGINT or SIGTERM.
 //
-//	entra-emulator --config directory.yaml [--address 127.0.0.1:8443] [--ca-file ca.pem]
+//	entra-emulator --config directory.yaml [--address 127.0.0.1:8443] [--ca-file ca.pem] [--admin-address 127.0.0.1:0]
 //
 // It prints shell assignments on stdout, one per line, and logs to stderr:
 //
 //	ENTRA_EMULATOR_URL=https://127.0.0.1:PORT
 //	AZURE_AUTHORITY_HOST=https://127.0.0.1:PORT/
 //	ENTRA_EMULATOR_CA_FILE=/path/ca.pem      (with --ca-file)
+//	ENTRA_EMULATOR_ADMIN_URL=http://127.0.0.1:PORT   (with --admin-address)
+//
+// The admin URL controls the emulator at run time (see
+// entraemulator.Server.AdminHandler), for example:
+//
+//	curl -X POST $ENTRA_EMULATOR_ADMIN_URL/faults -d '{"status": 503, "retryAfter": "1s", "count": 3}'
+//	curl $ENTRA_EMULATOR_ADMIN_URL/stats
 package main
 
 import (
@@ -16,9 +23,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +50,7 @@ type flagpole struct {
 	config  string
 	address string
 	caFile  string
+	admin   string
 	debug   bool
 }
 
@@ -61,9 +72,27 @@ func newCommand(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&flags.config, "config", "", "YAML or JSON directory config (required)")
 	f.StringVar(&flags.address, "address", "", "listen address, overriding the config (default 127.0.0.1:0)")
 	f.StringVar(&flags.caFile, "ca-file", "", "write the emulator's CA certificate (PEM) to this file")
+	f.StringVar(&flags.admin, "admin-address", "", "serve the admin API (stats, faults) over plain HTTP on this loopback address, e.g. 127.0.0.1:0")
 	f.BoolVar(&flags.debug, "debug", false, "log at debug level")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
+}
+
+// listenLoopback listens on addr, which must be a loopback address: the
+// admin API has no authentication.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse --admin-address: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("failed to listen on --admin-address %s: the admin API has no authentication and serves on loopback only", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen on --admin-address: %w", err)
+	}
+	return ln, nil
 }
 
 // run starts the emulator and serves until ctx is done.
@@ -90,10 +119,24 @@ func run(ctx context.Context, flags flagpole, stdout, stderr io.Writer) error {
 			return errors.Join(err, srv.Close())
 		}
 	}
+	var admin *http.Server
+	if flags.admin != "" {
+		ln, err := listenLoopback(flags.admin)
+		if err != nil {
+			return errors.Join(err, srv.Close())
+		}
+		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = admin.Serve(ln) }()
+		defer func() { _ = admin.Close() }()
+		flags.admin = "http://" + ln.Addr().String()
+	}
 	fmt.Fprintf(stdout, "ENTRA_EMULATOR_URL=%s\n", srv.URL())
 	fmt.Fprintf(stdout, "AZURE_AUTHORITY_HOST=%s\n", srv.AuthorityHost())
 	if flags.caFile != "" {
 		fmt.Fprintf(stdout, "ENTRA_EMULATOR_CA_FILE=%s\n", flags.caFile)
+	}
+	if admin != nil {
+		fmt.Fprintf(stdout, "ENTRA_EMULATOR_ADMIN_URL=%s\n", flags.admin)
 	}
 
 	<-ctx.Done()

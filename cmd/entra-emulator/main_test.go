@@ -124,3 +124,58 @@ func TestCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCommandAdminAPI(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr syncBuffer
+	cmd := newCommand(outW, &stderr)
+	cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--admin-address", "127.0.0.1:0"})
+	done := make(chan error, 1)
+	go func() {
+		done <- cmd.ExecuteContext(ctx)
+		_ = outW.Close()
+	}()
+	vars := map[string]string{}
+	sc := bufio.NewScanner(outR)
+	for len(vars) < 3 && sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		vars[k] = v
+	}
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	admin := vars["ENTRA_EMULATOR_ADMIN_URL"]
+	if !strings.HasPrefix(admin, "http://127.0.0.1:") {
+		t.Fatalf("stdout = %v\nstderr: %s", vars, stderr.String())
+	}
+	resp, err := http.Post(admin+"/faults", "application/json", strings.NewReader(`{"status": 503, "count": 1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("POST /faults: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(admin + "/stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /stats: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCommandAdminAddressMustBeLoopback(t *testing.T) {
+	var stdout, stderr syncBuffer
+	cmd := newCommand(&stdout, &stderr)
+	cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--admin-address", "0.0.0.0:0"})
+	err := cmd.ExecuteContext(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "loopback only") {
+		t.Fatalf("err = %v", err)
+	}
+}
