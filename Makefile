@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: test bench tools demo example
+.PHONY: test bench bench-fleet tools demo example
 
 # Build the real components the tests need (cached in bin/), then run every
 # test with the race detector: unit, integration (real kube-apiserver + etcd)
@@ -12,6 +12,13 @@ test: tools
 # Benchmarks that print their figures against the upstream library.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+# Bring up a fleet of 100 clusters (one member, one identity) against the
+# sandbox, with cpaccess and with upstream pkg/access, and print the wall time,
+# Entra token requests and kubelogin runs of each (for another size:
+# go test -run '^$' -bench Fleet -benchtime 1x ./test/e2e/ -args -fleet.size=N).
+bench-fleet: tools
+	$(GO) test -run '^$$' -bench Fleet -benchtime 1x ./test/e2e/
 
 # Resolve the bundled AKS example and print its kubeconfig.
 example:

@@ -97,8 +97,9 @@ func buildCPAccess(ctx context.Context, dir string) (string, error) {
 	return out, nil
 }
 
-// setup skips or fails the test when the shared sandbox is not available.
-func setup(t *testing.T) *sandbox.Sandbox {
+// setup skips or fails the test (or benchmark) when the shared sandbox is
+// not available.
+func setup(t testing.TB) *sandbox.Sandbox {
 	t.Helper()
 	kubecluster.RequireBinaries(t, requiredBinaries...)
 	if setupErr != nil {
