@@ -90,47 +90,50 @@ func BenchmarkResolve10000Profiles(b *testing.B) {
 	}
 
 	type figures struct{ ns, allocs, bytes float64 }
-	// measure runs fn over every profile b.N times and records the figures
-	// per profile of its last (longest) run.
-	measure := func(out *figures, fn func(cp *v1alpha1.ClusterProfile) error) func(b *testing.B) {
-		return func(b *testing.B) {
-			b.ReportAllocs()
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			for range b.N {
-				for _, cp := range cps {
-					if err := fn(cp); err != nil {
-						b.Fatal(err)
-					}
-				}
+	// measure runs fn over every profile once and returns the figures per
+	// profile.
+	measure := func(fn func(cp *v1alpha1.ClusterProfile) error) figures {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		for _, cp := range cps {
+			if err := fn(cp); err != nil {
+				b.Fatal(err)
 			}
-			elapsed := time.Since(start)
-			runtime.ReadMemStats(&after)
-			n := float64(b.N * len(cps))
-			*out = figures{
-				ns:     float64(elapsed.Nanoseconds()) / n,
-				allocs: float64(after.Mallocs-before.Mallocs) / n,
-				bytes:  float64(after.TotalAlloc-before.TotalAlloc) / n,
-			}
-			b.ReportMetric(out.ns, "ns/profile")
+		}
+		elapsed := time.Since(start)
+		runtime.ReadMemStats(&after)
+		n := float64(len(cps))
+		return figures{
+			ns:     float64(elapsed.Nanoseconds()) / n,
+			allocs: float64(after.Mallocs-before.Mallocs) / n,
+			bytes:  float64(after.TotalAlloc-before.TotalAlloc) / n,
 		}
 	}
-	var o, u figures
-	b.Run("cpaccess", measure(&o, func(cp *v1alpha1.ClusterProfile) error {
+	resolveOurs := func(cp *v1alpha1.ClusterProfile) error {
 		a, err := ours.Resolve(cp)
 		if err == nil {
 			_ = a.RESTConfig()
 		}
 		return err
-	}))
-	b.Run("upstream", measure(&u, func(cp *v1alpha1.ClusterProfile) error {
+	}
+	resolveUpstream := func(cp *v1alpha1.ClusterProfile) error {
 		_, err := upstreamConfig().BuildConfigFromCP(cp)
 		return err
-	}))
-	if o.ns == 0 || u.ns == 0 {
-		return // a sub-benchmark was filtered out
+	}
+	// The two sides alternate round by round, so a change in machine load
+	// hits both; each side keeps its fastest round.
+	best := func(cur, next figures) figures {
+		if cur.ns == 0 || next.ns < cur.ns {
+			return next
+		}
+		return cur
+	}
+	var o, u figures
+	for b.Loop() {
+		o = best(o, measure(resolveOurs))
+		u = best(u, measure(resolveUpstream))
 	}
 	ons, oallocs, obytes := o.ns, o.allocs, o.bytes
 	uns, uallocs, ubytes := u.ns, u.allocs, u.bytes
@@ -139,4 +142,9 @@ func BenchmarkResolve10000Profiles(b *testing.B) {
 	fmt.Fprintf(os.Stdout, "%-34s %12.0f %12.1f %12.0f\n", "cpaccess", ons, oallocs, obytes)
 	fmt.Fprintf(os.Stdout, "%-34s %12.0f %12.1f %12.0f\n", "upstream v0.1.3 (fresh config)", uns, uallocs, ubytes)
 	fmt.Fprintf(os.Stdout, "%-34s %12.2f %12.2f %12.2f\n", "ratio upstream/cpaccess", uns/ons, uallocs/oallocs, ubytes/obytes)
+	b.ReportMetric(ons, "cpaccess-ns/profile")
+	b.ReportMetric(oallocs, "cpaccess-allocs/profile")
+	b.ReportMetric(uns, "upstream-ns/profile")
+	b.ReportMetric(uallocs, "upstream-allocs/profile")
+	b.ReportMetric(uns/ons, "time-ratio")
 }

@@ -49,7 +49,7 @@ func BenchmarkReconcileChurn(b *testing.B) {
 	}
 
 	var oursRebuilds, upRebuilds, reconciles int
-	for range b.N {
+	for b.Loop() {
 		oursPrev := make([]string, clusters)
 		upPrev := make([]*rest.Config, clusters)
 		for i, cp := range cps {

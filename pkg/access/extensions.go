@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
@@ -52,47 +53,108 @@ func rawExtensionJSON(ext runtime.RawExtension) ([]byte, error) {
 	return j, nil
 }
 
-// jsonKind names a JSON value's type for error messages, from its first byte.
-func jsonKind(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
-		if v == '{' {
-			return "an object"
+// The payloads are small JSON documents already checked to be valid JSON by
+// rawExtensionJSON, so a forward scanner over them only has to tell the
+// shapes apart; it allocates little more than the strings it returns.
+type scanner struct {
+	data []byte
+	pos  int
+}
+
+func (s *scanner) skipSpace() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
 		}
+	}
+}
+
+// peek returns the next non-space byte, or 0 at the end.
+func (s *scanner) peek() byte {
+	s.skipSpace()
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+// kind names the value starting at the next byte, for error messages.
+func (s *scanner) kind() string {
+	switch s.peek() {
+	case '{':
+		return "an object"
+	case '[':
 		return "a list"
-	case string:
+	case '"':
 		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
+	case 't', 'f':
 		return "a boolean"
-	case nil:
+	case 'n':
 		return "null"
+	default:
+		return "a number"
 	}
-	return "an unknown value"
 }
 
-// scalarText turns a scalar token into its literal text. Numbers keep their
-// JSON spelling; booleans become "true" or "false".
-func scalarText(tok json.Token) (string, bool) {
-	switch v := tok.(type) {
-	case string:
-		return v, true
-	case json.Number:
-		return v.String(), true
-	case bool:
-		if v {
-			return "true", true
+// scalar reads a string, number or boolean and returns its text: strings
+// unquoted, numbers in their JSON spelling, booleans as "true" or "false".
+// ok is false, and nothing is consumed, for null, lists and objects.
+func (s *scanner) scalar() (text string, ok bool, err error) {
+	switch c := s.peek(); c {
+	case '"':
+		return s.str()
+	case 't':
+		s.pos += len("true")
+		return "true", true, nil
+	case 'f':
+		s.pos += len("false")
+		return "false", true, nil
+	case 'n', '[', '{':
+		return "", false, nil
+	default:
+		start := s.pos
+		for s.pos < len(s.data) && strings.IndexByte("+-.eE0123456789", s.data[s.pos]) >= 0 {
+			s.pos++
 		}
-		return "false", true
+		return string(s.data[start:s.pos]), true, nil
 	}
-	return "", false
 }
 
-func newDecoder(raw []byte) *json.Decoder {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	return d
+// str reads a JSON string at the next byte. Strings with escapes or invalid
+// UTF-8 are decoded by encoding/json, so the text is the same as its.
+func (s *scanner) str() (string, bool, error) {
+	start := s.pos
+	escaped := false
+	for i := start + 1; i < len(s.data); i++ {
+		switch s.data[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '"':
+			s.pos = i + 1
+			if !escaped && utf8.Valid(s.data[start+1:i]) {
+				return string(s.data[start+1 : i]), true, nil
+			}
+			var out string
+			if err := json.Unmarshal(s.data[start:i+1], &out); err != nil {
+				return "", false, fmt.Errorf("failed to decode a string: %w", err)
+			}
+			return out, true, nil
+		}
+	}
+	return "", false, errors.New("unterminated string")
+}
+
+// expect consumes c, which valid JSON guarantees at this point.
+func (s *scanner) expect(c byte) bool {
+	if s.peek() == c {
+		s.pos++
+		return true
+	}
+	return false
 }
 
 const argsFormHint = `expected a list of strings or the object form {"args": [...]}`
@@ -102,27 +164,19 @@ func parseAdditionalArgs(raw []byte) ([]string, error) {
 	if raw == nil {
 		return nil, errors.New(argsFormHint + ", found null")
 	}
-	d := newDecoder(raw)
-	tok, err := d.Token()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", argsFormHint, err)
-	}
-	switch tok {
-	case json.Delim('['):
-		args, err := readStringList(d, "")
-		if err != nil {
-			return nil, err
-		}
-		return args, expectEnd(d)
-	case json.Delim('{'):
+	s := &scanner{data: raw}
+	switch s.peek() {
+	case '[':
+		return s.stringList("")
+	case '{':
+		s.pos++
 		var args []string
 		found := false
-		for d.More() {
-			keyTok, err := d.Token()
+		for s.peek() != '}' {
+			key, _, err := s.str()
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", argsFormHint, err)
+				return nil, err
 			}
-			key, _ := keyTok.(string)
 			if key != "args" {
 				return nil, fmt.Errorf("object form: unknown key %q: %s", key, argsFormHint)
 			}
@@ -130,51 +184,44 @@ func parseAdditionalArgs(raw []byte) ([]string, error) {
 				return nil, errors.New(`object form: key "args" appears twice`)
 			}
 			found = true
-			open, err := d.Token()
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", argsFormHint, err)
+			s.expect(':')
+			if s.peek() != '[' {
+				return nil, fmt.Errorf(`object form: "args" must be a list of strings, found %s`, s.kind())
 			}
-			if open != json.Delim('[') {
-				return nil, fmt.Errorf(`object form: "args" must be a list of strings, found %s`, jsonKind(open))
-			}
-			if args, err = readStringList(d, "args"); err != nil {
+			if args, err = s.stringList("args"); err != nil {
 				return nil, err
 			}
-		}
-		if _, err := d.Token(); err != nil { // closing brace
-			return nil, fmt.Errorf("%s: %w", argsFormHint, err)
+			s.expect(',')
 		}
 		if !found {
 			return nil, errors.New(`object form: missing key "args": ` + argsFormHint)
 		}
-		return args, expectEnd(d)
+		return args, nil
 	default:
-		return nil, fmt.Errorf("%s, found %s", argsFormHint, jsonKind(tok))
+		return nil, fmt.Errorf("%s, found %s", argsFormHint, s.kind())
 	}
 }
 
-// readStringList reads list items after the opening bracket, up to and
-// including the closing one. Scalars become their literal text.
-func readStringList(d *json.Decoder, field string) ([]string, error) {
-	out := []string{}
-	for i := 0; d.More(); i++ {
-		tok, err := d.Token()
+// stringList reads a list of scalars at the next byte, as their text.
+func (s *scanner) stringList(field string) ([]string, error) {
+	s.expect('[')
+	out := make([]string, 0, 4)
+	for i := 0; s.peek() != ']'; i++ {
+		text, ok, err := s.scalar()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", argsFormHint, err)
+			return nil, err
 		}
-		s, ok := scalarText(tok)
 		if !ok {
 			where := fmt.Sprintf("item %d", i)
 			if field != "" {
 				where = fmt.Sprintf("%s[%d]", field, i)
 			}
-			return nil, fmt.Errorf("%s: expected a string, number or boolean, found %s", where, jsonKind(tok))
+			return nil, fmt.Errorf("%s: expected a string, number or boolean, found %s", where, s.kind())
 		}
-		out = append(out, s)
+		out = append(out, text)
+		s.expect(',')
 	}
-	if _, err := d.Token(); err != nil { // closing bracket
-		return nil, fmt.Errorf("%s: %w", argsFormHint, err)
-	}
+	s.pos++
 	return out, nil
 }
 
@@ -185,40 +232,34 @@ func parseAdditionalEnvs(raw []byte) ([]EnvVar, error) {
 	if raw == nil {
 		return nil, errors.New(hint + ", found null")
 	}
-	d := newDecoder(raw)
-	tok, err := d.Token()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", hint, err)
+	s := &scanner{data: raw}
+	if s.peek() != '{' {
+		return nil, fmt.Errorf("%s, found %s", hint, s.kind())
 	}
-	if tok != json.Delim('{') {
-		return nil, fmt.Errorf("%s, found %s", hint, jsonKind(tok))
-	}
+	s.pos++
 	var out []EnvVar
 	seen := map[string]bool{}
-	for d.More() {
-		keyTok, err := d.Token()
+	for s.peek() != '}' {
+		name, _, err := s.str()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", hint, err)
+			return nil, err
 		}
-		name, _ := keyTok.(string)
-		valTok, err := d.Token()
+		s.expect(':')
+		value, ok, err := s.scalar()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", hint, err)
+			return nil, err
 		}
-		value, ok := scalarText(valTok)
 		if !ok {
-			return nil, fmt.Errorf("variable %q: expected a string, number or boolean, found %s", name, jsonKind(valTok))
+			return nil, fmt.Errorf("variable %q: expected a string, number or boolean, found %s", name, s.kind())
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("variable %q appears twice", name)
 		}
 		seen[name] = true
 		out = append(out, EnvVar{Name: name, Value: value})
+		s.expect(',')
 	}
-	if _, err := d.Token(); err != nil {
-		return nil, fmt.Errorf("%s: %w", hint, err)
-	}
-	return out, expectEnd(d)
+	return out, nil
 }
 
 // parseExecExtension checks the exec extension is a JSON object and returns it
@@ -227,24 +268,12 @@ func parseExecExtension(raw []byte) ([]byte, error) {
 	if raw == nil {
 		return nil, errors.New("expected a JSON object, found null")
 	}
-	d := newDecoder(raw)
-	tok, err := d.Token()
-	if err != nil {
-		return nil, fmt.Errorf("expected a JSON object: %w", err)
-	}
-	if tok != json.Delim('{') {
-		return nil, fmt.Errorf("expected a JSON object, found %s", jsonKind(tok))
+	if s := (&scanner{data: raw}); s.peek() != '{' {
+		return nil, fmt.Errorf("expected a JSON object, found %s", s.kind())
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		return nil, fmt.Errorf("expected a JSON object: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-func expectEnd(d *json.Decoder) error {
-	if _, err := d.Token(); err != io.EOF {
-		return errors.New("unexpected data after the value")
-	}
-	return nil
 }
