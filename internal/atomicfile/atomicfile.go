@@ -1,7 +1,9 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -9,10 +11,13 @@ import (
 // Write writes data to path atomically: it writes a temporary file in the same
 // directory with mode perm, syncs it, and renames it over path. An existing
 // file's mode is replaced by perm. When path is a symbolic link, the file it
-// points to is replaced and the link is kept.
+// points to is replaced and the link is kept. Anything but a regular file or
+// a missing one (a device, a FIFO, a directory, a dangling link) is refused,
+// never replaced.
 func Write(path string, data []byte, perm os.FileMode) (err error) {
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		path = resolved
+	path, err = Target(path)
+	if err != nil {
+		return err
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -41,4 +46,30 @@ func Write(path string, data []byte, perm os.FileMode) (err error) {
 		return fmt.Errorf("failed to replace %s: %w", path, err)
 	}
 	return nil
+}
+
+// Target returns the file Write would replace for path: path itself, or the
+// file its symbolic links lead to. It fails for anything Write refuses.
+func Target(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return path, nil
+	case err != nil:
+		return "", fmt.Errorf("failed to inspect %s: %w", path, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		resolved, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return "", fmt.Errorf("failed to follow the symbolic link %s (refusing to replace a link whose target cannot be resolved): %w", path, err)
+		}
+		if fi, err = os.Stat(resolved); err != nil {
+			return "", fmt.Errorf("failed to inspect %s: %w", resolved, err)
+		}
+		path = resolved
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("refusing to replace %s: it is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	return path, nil
 }

@@ -3,6 +3,8 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -66,6 +68,44 @@ func TestWrite(t *testing.T) {
 				tc.check(t, dir, path)
 			}
 		})
+	}
+}
+
+func TestWriteRefusesOddTargets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling")
+	if err := os.Symlink(filepath.Join(dir, "missing", "target"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	loop := filepath.Join(dir, "loop")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	toDevNull := filepath.Join(dir, "null")
+	if err := os.Symlink(os.DevNull, toDevNull); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:      "not a regular file",
+		dir:       "not a regular file",
+		dangling:  "cannot be resolved",
+		loop:      "cannot be resolved",
+		toDevNull: "not a regular file",
+	} {
+		if err := Write(path, []byte("x"), 0o600); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", path, err, want)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Error("the FIFO was replaced")
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&os.ModeDevice == 0 {
+		t.Error(os.DevNull + " is no longer a device")
 	}
 }
 

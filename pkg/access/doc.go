@@ -14,7 +14,7 @@
 // A ClusterProfile, owned by the cluster manager and less trusted, names the
 // cluster's API server, its CA, and the access providers that reach it. Its
 // reserved extensions may add plugin arguments and environment variables,
-// under the provider's policies and the guards of [Provider]:
+// under the provider's policies and the guards described below:
 //
 //   - clusterprofiles.multicluster.x-k8s.io/exec/additional-args: a list of
 //     strings, or the object form {"args": [...]}, which is the only form a
@@ -24,6 +24,29 @@
 //     variable name to scalar value;
 //   - client.authentication.k8s.io/exec: an object handed to the plugin as
 //     ExecCredential.spec.cluster.config.
+//
+// # Guards
+//
+// Whoever can write a ClusterProfile's status must not be able to take over
+// the plugin, which runs with the consuming process's identity. Even under
+// the Append and Replace policies, a profile may not:
+//
+//   - pass a flag the provider sets itself, under any spelling (--tenant-id,
+//     --tenant-id=x, -t, Go-style -flag, bundled shorthands), nor "--";
+//   - pass flags that change how the plugin authenticates, reads local files
+//     or secrets, moves caches or raises log verbosity (--login,
+//     --federated-token-file, --client-secret, --kubeconfig, -v, ...);
+//   - set variables that change which code runs, what it trusts, where it
+//     sends traffic or reads credentials (PATH, LD_*, SSL_CERT_FILE, proxy
+//     variables, KUBECONFIG, AZURE_FEDERATED_TOKEN_FILE, cloud SDK
+//     credential and endpoint variables, ...), or that kubelogin would let
+//     override a flag the provider sets (AZURE_AUTHORITY_HOST over
+//     --authority-host, AZURE_TENANT_ID over --tenant-id, ...);
+//   - carry control or bidirectional-override characters.
+//
+// Provider.AllowedProfileArgs and Provider.AllowedProfileEnvVars turn this
+// into an allow list; [Providers.Warnings] reports providers that take
+// profile arguments or variables without one.
 //
 // # Resolution
 //
@@ -44,6 +67,7 @@
 // # Errors
 //
 // Every resolution error is a *[ResolveError] naming the profile, the access
-// provider and the field or extension at fault; no error ever carries an
-// extension's payload in full, a token or any other secret.
+// provider and the field or extension at fault. Errors quote what they
+// print, never dump an extension's payload, and redact the credentials,
+// queries and fragments a server or proxy URL may carry.
 package access

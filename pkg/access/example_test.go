@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"strings"
@@ -70,11 +71,15 @@ providers:
 // A malformed extension is reported with the profile, the provider and the
 // extension at fault.
 func ExampleProviders_Resolve_error() {
-	providers, _ := access.NewProviders([]access.Provider{{
+	providers, err := access.NewProviders([]access.Provider{{
 		Name:                        "aks",
 		ExecConfig:                  &access.ExecConfig{APIVersion: access.ExecAPIVersionV1, Command: "kubelogin"},
 		ProfileSourcedCLIArgsPolicy: access.CLIArgsAppend,
+		AllowedProfileArgs:          []string{"--tenant-id"},
 	}}, "providers.yaml")
+	if err != nil {
+		log.Fatal(err)
+	}
 	cp := &v1alpha1.ClusterProfile{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "fleet-system", Name: "bravelion"},
 		Status: v1alpha1.ClusterProfileStatus{AccessProviders: []v1alpha1.AccessProvider{{
@@ -86,8 +91,108 @@ func ExampleProviders_Resolve_error() {
 			},
 		}}},
 	}
-	_, err := providers.Resolve(cp)
+	_, err = providers.Resolve(cp)
 	fmt.Println(err)
+
+	var re *access.ResolveError
+	if errors.As(err, &re) {
+		fmt.Printf("profile %s, provider %s, field %s\n", re.Profile, re.Provider, re.Field)
+	}
 	// Output:
 	// failed to resolve ClusterProfile fleet-system/bravelion: access provider "aks": extension "clusterprofiles.multicluster.x-k8s.io/exec/additional-args": expected a list of strings or the object form {"args": [...]}, found a string
+	// profile fleet-system/bravelion, provider aks, field extension "clusterprofiles.multicluster.x-k8s.io/exec/additional-args"
+}
+
+// bravelion is a small profile for the examples below.
+func bravelion(tenant string) *v1alpha1.ClusterProfile {
+	return &v1alpha1.ClusterProfile{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "fleet-system", Name: "bravelion"},
+		Status: v1alpha1.ClusterProfileStatus{AccessProviders: []v1alpha1.AccessProvider{{
+			Name: "aks",
+			Cluster: clientcmdv1.Cluster{
+				Server: "https://bravelion.example:443",
+				Extensions: []clientcmdv1.NamedExtension{{Name: access.ExtensionAdditionalArgs,
+					Extension: runtime.RawExtension{Raw: []byte(`{"args": ["--tenant-id", "` + tenant + `"]}`)}}},
+			},
+		}}},
+	}
+}
+
+func docProviders() *access.Providers {
+	providers, err := access.NewProviders([]access.Provider{{
+		Name: "aks",
+		ExecConfig: &access.ExecConfig{APIVersion: access.ExecAPIVersionV1beta1, Command: "kubelogin",
+			Args: []string{"get-token", "--login", "workloadidentity", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"}},
+		ProfileSourcedCLIArgsPolicy: access.CLIArgsAppend,
+		AllowedProfileArgs:          []string{"--tenant-id"},
+	}}, "providers.yaml")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return providers
+}
+
+// A controller keeps a client per cluster and rebuilds it only when the
+// fingerprint changes: status heartbeats leave it alone, a new tenant does
+// not.
+func ExampleAccess_Fingerprint() {
+	providers := docProviders()
+	cp := bravelion("tenant-a")
+	first, _ := providers.Resolve(cp)
+
+	cp.Status.Conditions = []metav1.Condition{{Type: "ControlPlaneHealthy", Status: "True", LastTransitionTime: metav1.Now()}}
+	cp.Status.Version.Kubernetes = "v1.34.1"
+	heartbeat, _ := providers.Resolve(cp)
+	fmt.Println("after a heartbeat, rebuild:", heartbeat.Fingerprint() != first.Fingerprint())
+
+	moved, _ := providers.Resolve(bravelion("tenant-b"))
+	fmt.Println("after a tenant change, rebuild:", moved.Fingerprint() != first.Fingerprint())
+	// Output:
+	// after a heartbeat, rebuild: false
+	// after a tenant change, rebuild: true
+}
+
+// Render resolved profiles as a kubeconfig: one cluster, user and context
+// each, named <namespace>/<name>. WriteKubeconfig writes or merges it into
+// a file atomically with mode 0600.
+func ExampleNewKubeconfig() {
+	a, err := docProviders().Resolve(bravelion("tenant-a"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	data, err := access.EncodeKubeconfig(access.NewKubeconfig([]*access.Access{a}, nil))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(string(data))
+	// Output:
+	// apiVersion: v1
+	// clusters:
+	// - cluster:
+	//     server: https://bravelion.example:443
+	//   name: fleet-system/bravelion
+	// contexts:
+	// - context:
+	//     cluster: fleet-system/bravelion
+	//     user: fleet-system/bravelion
+	//   name: fleet-system/bravelion
+	// current-context: fleet-system/bravelion
+	// kind: Config
+	// users:
+	// - name: fleet-system/bravelion
+	//   user:
+	//     exec:
+	//       apiVersion: client.authentication.k8s.io/v1beta1
+	//       args:
+	//       - get-token
+	//       - --login
+	//       - workloadidentity
+	//       - --server-id
+	//       - 6dae42f8-4368-4678-94ff-3960e28e3630
+	//       - --tenant-id
+	//       - tenant-a
+	//       command: kubelogin
+	//       env: []
+	//       interactiveMode: Never
+	//       provideClusterInfo: false
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -270,6 +271,16 @@ func parseExecExtension(raw []byte) ([]byte, error) {
 	}
 	if s := (&scanner{data: raw}); s.peek() != '{' {
 		return nil, fmt.Errorf("expected a JSON object, found %s", s.kind())
+	}
+	var probe map[string]any
+	strictErrs, err := sigsjson.UnmarshalStrict(raw, &probe)
+	if err != nil {
+		return nil, fmt.Errorf("expected a JSON object: %w", err)
+	}
+	for _, e := range strictErrs {
+		if strings.Contains(e.Error(), "duplicate field") {
+			return nil, fmt.Errorf("%s: each key may appear once", e.Error())
+		}
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {

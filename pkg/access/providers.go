@@ -1,12 +1,17 @@
 package access
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -120,6 +125,10 @@ func ParseProviderFile(data []byte, source string) (*Providers, error) {
 	fail := func(err error) (*Providers, error) {
 		return nil, fmt.Errorf("failed to load provider file %q: %w", source, err)
 	}
+	data, err := singleDocument(data)
+	if err != nil {
+		return fail(err)
+	}
 	jsonData, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return fail(fmt.Errorf("not valid JSON or YAML: %w", err))
@@ -167,6 +176,21 @@ func NewProviders(list []Provider, source string) (*Providers, error) {
 	return p, nil
 }
 
+// Warnings describes what the providers leave open to ClusterProfiles: a
+// policy that takes profile arguments or variables without an allow list.
+// They are not errors (upstream provider files look like this); show them
+// at start-up.
+func (p *Providers) Warnings() []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for i := range p.providers {
+		out = append(out, p.providers[i].warnings()...)
+	}
+	return out
+}
+
 // Names returns the provider names in file order.
 func (p *Providers) Names() []string {
 	names := make([]string, len(p.providers))
@@ -200,6 +224,9 @@ func validateProvider(in Provider, i int) (provider, error) {
 	}
 	if strings.TrimSpace(pv.Name) == "" {
 		return fieldErr("name", "must not be empty")
+	}
+	if strings.TrimSpace(pv.Name) != pv.Name || checkText(pv.Name) != nil {
+		return fieldErr("name", "must not have surrounding spaces or control characters, found %q", pv.Name)
 	}
 	switch pv.ProfileSourcedCLIArgsPolicy {
 	case "", CLIArgsAppend, CLIArgsIgnore:
@@ -242,8 +269,8 @@ func validateProvider(in Provider, i int) (provider, error) {
 	}
 	pv.ownFlags = map[string]bool{}
 	for _, a := range ec.Args {
-		if name, ok := flagName(a); ok {
-			pv.ownFlags[name] = true
+		for _, n := range ownFlagNames(a) {
+			pv.ownFlags[n] = true
 		}
 	}
 	pv.allowedArgs = map[string]bool{}
@@ -252,7 +279,7 @@ func validateProvider(in Provider, i int) (provider, error) {
 		if !ok || name == "" {
 			return fieldErr(fmt.Sprintf("allowedProfileArgs[%d]", j), "expected a flag such as --tenant-id, found %q", a)
 		}
-		pv.allowedArgs[name] = true
+		pv.allowedArgs[canonical(name)] = true
 	}
 	pv.allowedEnv = map[string]bool{}
 	for j, n := range pv.AllowedProfileEnvVars {
@@ -304,4 +331,59 @@ func fieldPathOf(msg string) string {
 		return ""
 	}
 	return msg[start+1 : start+1+end]
+}
+
+// singleDocument returns the one YAML document or JSON value data holds. More
+// than one is an error: everything after the first would otherwise be
+// ignored silently.
+func singleDocument(data []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		d := json.NewDecoder(bytes.NewReader(trimmed))
+		var first json.RawMessage
+		if err := d.Decode(&first); err != nil {
+			return data, nil // not JSON after all: YAML parsing reports it
+		}
+		if _, err := d.Token(); err != io.EOF {
+			return nil, errors.New("found data after the first JSON value; a provider file holds one document")
+		}
+		return data, nil
+	}
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var found []byte
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("not valid YAML: %w", err)
+		}
+		if len(bytes.TrimSpace(stripComments(doc))) == 0 {
+			continue
+		}
+		if found != nil {
+			return nil, errors.New("holds more than one YAML document; a provider file holds one")
+		}
+		found = doc
+	}
+	if found == nil {
+		return data, nil
+	}
+	return found, nil
+}
+
+// stripComments drops comment-only lines and document markers, so that an
+// empty document is recognised as such.
+func stripComments(doc []byte) []byte {
+	var out []byte
+	for _, line := range bytes.Split(doc, []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] == '#' || bytes.Equal(t, []byte("---")) || bytes.Equal(t, []byte("...")) {
+			continue
+		}
+		out = append(out, line...)
+		out = append(out, '\n')
+	}
+	return out
 }

@@ -26,6 +26,7 @@ func expectedError(t *testing.T, path string, data []byte) string {
 // JSON files cannot carry a comment.
 var invalidJSONExpectations = map[string]string{
 	"invalid-miscased-field.json": `provider "p": unknown field "providers[0].execConfig.ARGS"`,
+	"invalid-trailing-json.json":  "found data after the first JSON value",
 }
 
 func TestProviderFileValidation(t *testing.T) {

@@ -48,6 +48,7 @@ func (a *Access) execConfig() *clientcmdapi.ExecConfig {
 	if ec.InteractiveMode == "" {
 		ec.InteractiveMode = clientcmdapi.NeverExecInteractiveMode
 	}
+	ec.Env = make([]clientcmdapi.ExecEnvVar, 0, len(a.Exec.Env))
 	for _, e := range a.Exec.Env {
 		ec.Env = append(ec.Env, clientcmdapi.ExecEnvVar{Name: e.Name, Value: e.Value})
 	}
@@ -86,14 +87,20 @@ func (a *Access) KubeconfigEntries() (*clientcmdapi.Cluster, *clientcmdapi.AuthI
 func ContextName(a *Access) string { return a.ObjectName() }
 
 // NewKubeconfig renders accesses as a kubeconfig with one cluster, user and
-// context each, all named by nameFn (ContextName when nil). With exactly one
-// access, current-context is set to it.
+// context each, all named by nameFn (ContextName when nil); nil entries are
+// skipped. With exactly one access, current-context is set to it.
 func NewKubeconfig(accesses []*Access, nameFn func(*Access) string) *clientcmdapi.Config {
 	if nameFn == nil {
 		nameFn = ContextName
 	}
 	cfg := clientcmdapi.NewConfig()
+	var named []*Access
 	for _, a := range accesses {
+		if a != nil {
+			named = append(named, a)
+		}
+	}
+	for _, a := range named {
 		name := nameFn(a)
 		cluster, user := a.KubeconfigEntries()
 		cfg.Clusters[name] = cluster
@@ -102,8 +109,8 @@ func NewKubeconfig(accesses []*Access, nameFn func(*Access) string) *clientcmdap
 		ctx.Cluster, ctx.AuthInfo = name, name
 		cfg.Contexts[name] = ctx
 	}
-	if len(accesses) == 1 {
-		cfg.CurrentContext = nameFn(accesses[0])
+	if len(named) == 1 {
+		cfg.CurrentContext = nameFn(named[0])
 	}
 	return cfg
 }
@@ -114,6 +121,18 @@ func NewKubeconfig(accesses []*Access, nameFn func(*Access) string) *clientcmdap
 func MergeKubeconfig(base, add *clientcmdapi.Config) *clientcmdapi.Config {
 	if base == nil {
 		base = clientcmdapi.NewConfig()
+	}
+	if base.Clusters == nil {
+		base.Clusters = map[string]*clientcmdapi.Cluster{}
+	}
+	if base.AuthInfos == nil {
+		base.AuthInfos = map[string]*clientcmdapi.AuthInfo{}
+	}
+	if base.Contexts == nil {
+		base.Contexts = map[string]*clientcmdapi.Context{}
+	}
+	if add == nil {
+		return base
 	}
 	for k, v := range add.Clusters {
 		base.Clusters[k] = v

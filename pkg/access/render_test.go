@@ -432,3 +432,120 @@ func TestWriteKubeconfig(t *testing.T) {
 		t.Errorf("fresh mode = %v", st.Mode().Perm())
 	}
 }
+
+func TestMergeIntoRealWorldKubeconfig(t *testing.T) {
+	t.Parallel()
+	p := exampleProviders(t)
+	a := mustResolve(t, p, richProfile())
+	dir := t.TempDir()
+	kdir := filepath.Join(dir, "k")
+	if err := os.Mkdir(kdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(kdir, "ca.crt"), testCA(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A context pointing at a deleted cluster and user, and a CA path
+	// relative to the file: kubectl lives with both, so must a merge.
+	path := filepath.Join(kdir, "config")
+	existing := `apiVersion: v1
+kind: Config
+clusters:
+- name: dev
+  cluster: {server: "https://127.0.0.1:6443", certificate-authority: ca.crt}
+users:
+- name: dev
+  user: {token: dev-token}
+contexts:
+- name: dev
+  context: {cluster: dev, user: dev}
+- name: stale
+  context: {cluster: deleted, user: deleted}
+current-context: dev
+`
+	if err := os.WriteFile(path, []byte(existing), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := access.WriteKubeconfig(path, access.NewKubeconfig([]*access.Access{a}, nil), true); err != nil {
+		t.Fatalf("merge: %v", err)
+	}
+	merged, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Contexts["stale"] == nil || merged.Clusters["dev"] == nil || merged.Clusters["fleet-system/bravelion"] == nil {
+		t.Errorf("entries lost: %v %v", merged.Contexts, merged.Clusters)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "certificate-authority: ca.crt") {
+		t.Errorf("relative CA path rewritten:\n%s", data)
+	}
+}
+
+func TestConcurrentMerges(t *testing.T) {
+	t.Parallel()
+	p := exampleProviders(t)
+	path := filepath.Join(t.TempDir(), "config")
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			a := mustResolve(t, p, profile("fleet-system", fmt.Sprintf("member-%d", i), ap("aks-workload-identity", cluster(fmt.Sprintf("https://member-%d.example", i)))))
+			errs <- access.WriteKubeconfig(path, access.NewKubeconfig([]*access.Access{a}, nil), true)
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(merged.Contexts) != 8 || len(merged.Clusters) != 8 || len(merged.AuthInfos) != 8 {
+		t.Errorf("lost updates: %d contexts, %d clusters, %d users", len(merged.Contexts), len(merged.Clusters), len(merged.AuthInfos))
+	}
+}
+
+func TestNilInputsDoNotPanic(t *testing.T) {
+	t.Parallel()
+	p := exampleProviders(t)
+	a := mustResolve(t, p, richProfile())
+	add := access.NewKubeconfig([]*access.Access{nil, a, nil}, nil)
+	if len(add.Contexts) != 1 || add.CurrentContext != "fleet-system/bravelion" {
+		t.Errorf("nil entries: %+v", add)
+	}
+	if got := access.MergeKubeconfig(&clientcmdapi.Config{}, add); len(got.Clusters) != 1 {
+		t.Errorf("merge into a zero Config: %+v", got)
+	}
+	if got := access.MergeKubeconfig(nil, nil); got == nil || got.Clusters == nil {
+		t.Error("MergeKubeconfig(nil, nil)")
+	}
+	if _, err := access.EncodeKubeconfig(nil); err == nil {
+		t.Error("EncodeKubeconfig(nil) succeeded")
+	}
+	if err := access.WriteKubeconfig(filepath.Join(t.TempDir(), "c"), nil, true); err == nil {
+		t.Error("WriteKubeconfig(nil) succeeded")
+	}
+}
+
+func TestWriteKubeconfigRefusesDevices(t *testing.T) {
+	t.Parallel()
+	link := filepath.Join(t.TempDir(), "out")
+	if err := os.Symlink(os.DevNull, link); err != nil {
+		t.Fatal(err)
+	}
+	a := mustResolve(t, exampleProviders(t), richProfile())
+	err := access.WriteKubeconfig(link, access.NewKubeconfig([]*access.Access{a}, nil), false)
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("err = %v", err)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&os.ModeDevice == 0 {
+		t.Fatal(os.DevNull + " was replaced")
+	}
+}

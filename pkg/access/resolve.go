@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 	"sigs.k8s.io/cluster-inventory-api/apis/v1alpha1"
@@ -30,28 +32,49 @@ type Access struct {
 	Cluster  ClusterSettings
 }
 
-// ExecSettings is the final exec plugin invocation.
+// ExecSettings is the final exec plugin invocation, after the provider's
+// ExecConfig (the input) has been merged with what the profile contributes.
 type ExecSettings struct {
-	APIVersion         string
-	Command            string
-	Args               []string
-	Env                []EnvVar
-	InstallHint        string
+	// APIVersion is the ExecCredential version the plugin speaks.
+	APIVersion string
+	// Command is the plugin to run, as the provider file names it.
+	Command string
+	// Args are the provider's arguments followed by the profile's.
+	Args []string
+	// Env is the provider's variables in their order (replaced values in
+	// place), then the profile's new ones sorted by name.
+	Env []EnvVar
+	// InstallHint is shown by client-go when Command cannot be found.
+	InstallHint string
+	// ProvideClusterInfo hands the cluster (and Config) to the plugin in
+	// KUBERNETES_EXEC_INFO.
 	ProvideClusterInfo bool
-	InteractiveMode    clientcmdapi.ExecInteractiveMode
+	// InteractiveMode is Never, IfAvailable or Always; never empty.
+	InteractiveMode clientcmdapi.ExecInteractiveMode
 	// Config is the client.authentication.k8s.io/exec extension as compact
 	// JSON (an object), or nil.
 	Config json.RawMessage
 }
 
-// ClusterSettings is how to reach the cluster's API server.
+// ClusterSettings is how to reach the cluster's API server, validated.
 type ClusterSettings struct {
-	Server                   string
+	// Server is an absolute https:// URL without user information, query or
+	// fragment.
+	Server string
+	// CertificateAuthorityData holds one or more PEM certificates, or is nil
+	// to use the system roots.
 	CertificateAuthorityData []byte
-	TLSServerName            string
-	InsecureSkipTLSVerify    bool
-	ProxyURL                 string
-	DisableCompression       bool
+	// TLSServerName overrides the name the server certificate is checked
+	// against.
+	TLSServerName string
+	// InsecureSkipTLSVerify is never set together with
+	// CertificateAuthorityData.
+	InsecureSkipTLSVerify bool
+	// ProxyURL is an http, https or socks5 URL, or empty to follow the
+	// standard proxy environment variables.
+	ProxyURL string
+	// DisableCompression turns off response compression.
+	DisableCompression bool
 }
 
 // ObjectName returns "<namespace>/<name>", or the name alone for a profile
@@ -90,7 +113,7 @@ func (a *Access) DeepCopy() *Access {
 type ResolveError struct {
 	Profile  string // "<namespace>/<name>"
 	Provider string // selected access provider, or ""
-	Field    string // e.g. "cluster.server" or "extension \"...\"", or ""
+	Field    string // e.g. "metadata.name", "cluster.server", `extension "<name>"`, `cluster.extensions "<name>"`, or ""
 	Err      error
 }
 
@@ -128,6 +151,12 @@ func (p *Providers) Resolve(cp *v1alpha1.ClusterProfile) (*Access, error) {
 		return nil, &ResolveError{Profile: "<nil>", Err: errors.New("no ClusterProfile given")}
 	}
 	name := objectName(cp.Namespace, cp.Name)
+	if field, err := checkObjectName(cp.Namespace, cp.Name); err != nil {
+		return nil, &ResolveError{Profile: strconv.Quote(name), Field: field, Err: err}
+	}
+	if p == nil || len(p.providers) == 0 {
+		return nil, &ResolveError{Profile: name, Err: errors.New("no providers: load a provider file with LoadProviderFile")}
+	}
 	pv, cluster, err := p.selectProvider(cp)
 	if err != nil {
 		return nil, &ResolveError{Profile: name, Err: err}
@@ -141,6 +170,18 @@ func (p *Providers) Resolve(cp *v1alpha1.ClusterProfile) (*Access, error) {
 }
 
 func (p *Providers) selectProvider(cp *v1alpha1.ClusterProfile) (*provider, *clientcmdv1.Cluster, error) {
+	for _, list := range []struct {
+		field string
+		aps   []v1alpha1.AccessProvider
+	}{{"status.accessProviders", cp.Status.AccessProviders}, {"status.credentialProviders", cp.Status.CredentialProviders}} {
+		seen := make(map[string]bool, len(list.aps))
+		for _, ap := range list.aps {
+			if seen[ap.Name] {
+				return nil, nil, fmt.Errorf("%s: access provider %q appears more than once; each name may appear once", list.field, ap.Name)
+			}
+			seen[ap.Name] = true
+		}
+	}
 	find := func(name string) *clientcmdv1.Cluster {
 		for i := range cp.Status.AccessProviders {
 			if cp.Status.AccessProviders[i].Name == name {
@@ -240,7 +281,7 @@ func (pv *provider) resolve(c *clientcmdv1.Cluster) (*Access, string, error) {
 		}
 		var added []EnvVar
 		for _, e := range extra {
-			if err := pv.checkProfileEnv(e.Name); err != nil {
+			if err := pv.checkProfileEnv(e.Name, e.Value); err != nil {
 				return nil, extField(ExtensionAdditionalEnvs), err
 			}
 			if i, ok := pv.ownEnv[e.Name]; ok {
@@ -302,6 +343,14 @@ func resolveCluster(c *clientcmdv1.Cluster) (ClusterSettings, string, error) {
 	}
 	if u.User != nil {
 		return cs, "cluster.server", errors.New("must not carry user information")
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return cs, "cluster.server", fmt.Errorf("must not carry a query or fragment, found %q", redactURL(c.Server))
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return cs, "cluster.server", fmt.Errorf("expected a port from 1 to 65535, found %q", port)
+		}
 	}
 	if c.CertificateAuthority != "" {
 		return cs, "cluster.certificate-authority", fmt.Errorf("a CA file path (%q) names a file on the profile author's machine and cannot be used here; put the PEM in certificate-authority-data", c.CertificateAuthority)
@@ -370,7 +419,13 @@ func redactURL(s string) string {
 	if err != nil {
 		return "<unparsable URL>"
 	}
-	if u.User != nil || u.RawQuery != "" {
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = "<redacted>", false
+	}
+	if u.Fragment != "" {
+		u.Fragment = "<redacted>"
+	}
+	if u.User != nil {
 		return u.Redacted()
 	}
 	if at := strings.LastIndexByte(s, '@'); at >= 0 {
@@ -395,4 +450,19 @@ func quoteList(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// checkObjectName validates a profile's namespace and name as the API server
+// would, so that neither can carry control characters into messages or
+// kubeconfig names, nor a slash that makes two profiles look alike.
+func checkObjectName(namespace, name string) (string, error) {
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return "metadata.name", fmt.Errorf("expected a DNS-1123 subdomain, found %q", name)
+	}
+	if namespace != "" {
+		if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
+			return "metadata.namespace", fmt.Errorf("expected a DNS-1123 label, found %q", namespace)
+		}
+	}
+	return "", nil
 }

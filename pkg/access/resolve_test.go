@@ -171,6 +171,8 @@ func TestMalformedExtensions(t *testing.T) {
 		{"exec list", execExt, `["a"]`, "expected a JSON object, found a list"},
 		{"exec string", execExt, `"cluster-a"`, "expected a JSON object, found a string"},
 		{"exec number", execExt, `1`, "expected a JSON object, found a number"},
+		{"exec duplicate key", execExt, `{"a": 1, "a": 2}`, `duplicate field "a": each key may appear once`},
+		{"exec nested duplicate key", execExt, `{"x": {"a": 1, "a": 2}}`, `duplicate field "x.a"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -362,6 +364,52 @@ func TestResolveNil(t *testing.T) {
 	if _, err := p.Resolve(nil); err == nil {
 		t.Fatal("Resolve(nil) succeeded")
 	}
+	var none *access.Providers
+	if _, err := none.Resolve(profile("ns", "c", ap("aks", cluster("https://c.example")))); err == nil || !strings.Contains(err.Error(), "no providers") {
+		t.Fatalf("nil Providers: %v", err)
+	}
+	if none.Warnings() != nil {
+		t.Error("nil Providers has warnings")
+	}
+}
+
+func TestProfileIdentity(t *testing.T) {
+	t.Parallel()
+	p := mustProviders(t, aksProvider("", ""))
+	tests := []struct {
+		ns, name, field, want string
+	}{
+		{"ns", "bad\nname\x1b[8m", "metadata.name", `found "bad\nname\x1b[8m"`},
+		{"ns", " ", "metadata.name", "expected a DNS-1123 subdomain"},
+		{"", "a/b", "metadata.name", `found "a/b"`},
+		{"Bad_NS", "c", "metadata.namespace", "expected a DNS-1123 label"},
+		{"", "", "metadata.name", "expected a DNS-1123 subdomain"},
+	}
+	for _, tc := range tests {
+		_, err := p.Resolve(profile(tc.ns, tc.name, ap("aks", cluster("https://c.example"))))
+		var re *access.ResolveError
+		if !errors.As(err, &re) || re.Field != tc.field || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q/%q: err = %v", tc.ns, tc.name, err)
+			continue
+		}
+		if strings.ContainsAny(err.Error(), "\n\x1b") {
+			t.Errorf("%q/%q: raw control characters in %q", tc.ns, tc.name, err)
+		}
+	}
+}
+
+func TestDuplicateAccessProviders(t *testing.T) {
+	t.Parallel()
+	p := mustProviders(t, aksProvider("", ""))
+	cp := profile("ns", "c", ap("aks", cluster("https://a.example")), ap("aks", cluster("https://b.example")))
+	if _, err := p.Resolve(cp); err == nil || !strings.Contains(err.Error(), `status.accessProviders: access provider "aks" appears more than once`) {
+		t.Errorf("err = %v", err)
+	}
+	cp = profile("ns", "c")
+	cp.Status.CredentialProviders = []v1alpha1.AccessProvider{ap("x", cluster("https://a.example")), ap("x", cluster("https://b.example"))}
+	if _, err := p.Resolve(cp); err == nil || !strings.Contains(err.Error(), `status.credentialProviders: access provider "x" appears more than once`) {
+		t.Errorf("err = %v", err)
+	}
 }
 
 func TestClusterFieldRules(t *testing.T) {
@@ -382,6 +430,10 @@ func TestClusterFieldRules(t *testing.T) {
 		{name: "server scheme-less credentials redacted", mutate: func(c *clientcmdv1.Cluster) { c.Server = "user:hunter2@host.example.com" }, field: "cluster.server", want: "<redacted>@host.example.com"},
 		{name: "server unparsable with token redacted", mutate: func(c *clientcmdv1.Cluster) { c.Server = "https://host.example.com/%zz?token=hunter2" }, field: "cluster.server", want: "<unparsable URL>"},
 		{name: "server protocol-relative credentials redacted", mutate: func(c *clientcmdv1.Cluster) { c.Server = "//user:hunter2@host.example.com" }, field: "cluster.server", want: "expected an absolute https:// URL"},
+		{name: "server with query", mutate: func(c *clientcmdv1.Cluster) { c.Server = "https:///?access_token=SECRET123" }, field: "cluster.server", want: "expected an absolute https:// URL"},
+		{name: "server with query and host", mutate: func(c *clientcmdv1.Cluster) { c.Server = "https://h.example/?access_token=SECRET123" }, field: "cluster.server", want: `must not carry a query or fragment, found "https://h.example/?<redacted>"`},
+		{name: "server with fragment", mutate: func(c *clientcmdv1.Cluster) { c.Server = "https://h.example/#frag" }, field: "cluster.server", want: "must not carry a query or fragment"},
+		{name: "server with bad port", mutate: func(c *clientcmdv1.Cluster) { c.Server = "https://h.example:99999" }, field: "cluster.server", want: `expected a port from 1 to 65535, found "99999"`},
 		{name: "server with user info", mutate: func(c *clientcmdv1.Cluster) { c.Server = "https://u:p@x.example" }, field: "cluster.server", want: "user information"},
 		{name: "server with path kept", mutate: func(c *clientcmdv1.Cluster) { c.Server = "https://proxy.example:9092/bravelion" }, check: func(t *testing.T, cs access.ClusterSettings) {
 			if cs.Server != "https://proxy.example:9092/bravelion" {
@@ -445,7 +497,7 @@ func TestClusterFieldRules(t *testing.T) {
 				if !errors.As(err, &re) || re.Field != tc.field || !strings.Contains(err.Error(), tc.want) {
 					t.Errorf("err = %v\nwant field %s and %q", err, tc.field, tc.want)
 				}
-				if strings.Contains(err.Error(), "hunter2") {
+				if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "SECRET123") {
 					t.Errorf("error leaks a proxy password: %v", err)
 				}
 				return
