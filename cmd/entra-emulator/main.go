@@ -1,7 +1,10 @@
 // Command entra-emulator runs the local Microsoft Entra ID emulator of
 // package entraemulator until SIGINT or SIGTERM.
 //
-//	entra-emulator --config directory.yaml [--address 127.0.0.1:8443] [--ca-file ca.pem] [--admin-address 127.0.0.1:0]
+//	entra-emulator --config directory.yaml [--address 127.0.0.1:8443 [--allow-non-loopback]] [--ca-file ca.pem] [--admin-address 127.0.0.1:0]
+//
+// It listens on loopback only unless --allow-non-loopback is given: the
+// emulator has no authentication and issues tokens to anyone who reaches it.
 //
 // It prints shell assignments on stdout, one per line, and logs to stderr:
 //
@@ -15,6 +18,10 @@
 //
 //	curl -X POST $ENTRA_EMULATOR_ADMIN_URL/faults -d '{"status": 503, "retryAfter": "1s", "count": 3}'
 //	curl $ENTRA_EMULATOR_ADMIN_URL/stats
+//
+// A fault's fields are endpoint (token, openid-configuration-v2,
+// openid-configuration-v1, keys or instance-discovery; token when left
+// out), status, retryAfter, latency, malformedJSON and count.
 package main
 
 import (
@@ -47,11 +54,12 @@ func main() {
 
 // flagpole holds the command's flag values.
 type flagpole struct {
-	config  string
-	address string
-	caFile  string
-	admin   string
-	debug   bool
+	config           string
+	address          string
+	allowNonLoopback bool
+	caFile           string
+	admin            string
+	debug            bool
 }
 
 func newCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -70,12 +78,34 @@ func newCommand(stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetErr(stderr)
 	f := cmd.Flags()
 	f.StringVar(&flags.config, "config", "", "YAML or JSON directory config (required)")
-	f.StringVar(&flags.address, "address", "", "listen address, overriding the config (default 127.0.0.1:0)")
+	f.StringVar(&flags.address, "address", "", "listen address, overriding the config (default 127.0.0.1:0); loopback only unless --allow-non-loopback")
+	f.BoolVar(&flags.allowNonLoopback, "allow-non-loopback", false, "allow a listen address beyond loopback: anyone who reaches it can obtain the tokens the directory allows")
 	f.StringVar(&flags.caFile, "ca-file", "", "write the emulator's CA certificate (PEM) to this file")
 	f.StringVar(&flags.admin, "admin-address", "", "serve the admin API (stats, faults) over plain HTTP on this loopback address, e.g. 127.0.0.1:0")
 	f.BoolVar(&flags.debug, "debug", false, "log at debug level")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
+}
+
+// isLoopbackHost reports whether host (of a listen address) is "localhost"
+// or a loopback IP address. An empty host, a wildcard address or any other
+// name is not: it may be reached from elsewhere.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkListenAddress refuses a listen address beyond loopback unless
+// allowed. A malformed address is left to the emulator's own validation.
+func checkListenAddress(addr string, allowNonLoopback bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || isLoopbackHost(host) || allowNonLoopback {
+		return nil
+	}
+	return fmt.Errorf("refusing to listen on %s: it is not a loopback address, and the emulator issues tokens to anyone who reaches it without authentication (pass --allow-non-loopback to listen there anyway)", addr)
 }
 
 // listenLoopback listens on addr, which must be a loopback address: the
@@ -85,7 +115,7 @@ func listenLoopback(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse --admin-address: %w", err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !isLoopbackHost(host) {
 		return nil, fmt.Errorf("failed to listen on --admin-address %s: the admin API has no authentication and serves on loopback only", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -109,6 +139,9 @@ func run(ctx context.Context, flags flagpole, stdout, stderr io.Writer) error {
 	}
 	if flags.address != "" {
 		cfg.Address = flags.address
+	}
+	if err := checkListenAddress(cfg.Address, flags.allowNonLoopback); err != nil {
+		return err
 	}
 	srv, err := entraemulator.Start(ctx, cfg, entraemulator.WithLogger(logger))
 	if err != nil {

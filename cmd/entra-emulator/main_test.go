@@ -179,3 +179,104 @@ func TestCommandAdminAddressMustBeLoopback(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCheckListenAddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr    string
+		allow   bool
+		wantErr bool
+	}{
+		{"127.0.0.1:8443", false, false},
+		{"127.0.0.2:0", false, false},
+		{"localhost:0", false, false},
+		{"[::1]:0", false, false},
+		{"0.0.0.0:0", false, true},
+		{":8443", false, true},
+		{"[::]:0", false, true},
+		{"192.0.2.10:8443", false, true},
+		{"emulator.example:8443", false, true},
+		{"0.0.0.0:0", true, false},
+		{"192.0.2.10:8443", true, false},
+		{"", false, false},         // the default, 127.0.0.1:0
+		{"nonsense", false, false}, // left to the config's validation
+	}
+	for _, tt := range tests {
+		err := checkListenAddress(tt.addr, tt.allow)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("checkListenAddress(%q, %v) = %v, want error %v", tt.addr, tt.allow, err, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--allow-non-loopback") {
+			t.Errorf("error %q does not name --allow-non-loopback", err)
+		}
+	}
+}
+
+// TestCommandNonLoopbackAddress checks the command refuses an address
+// beyond loopback, from the flag or the config, unless allowed, and that
+// then the printed URL is one the emulator answers at.
+func TestCommandNonLoopbackAddress(t *testing.T) {
+	t.Parallel()
+	cfgWithAddress := writeConfigWithAddress(t, "0.0.0.0:0")
+	for name, args := range map[string][]string{
+		"flag":   {"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--address", "0.0.0.0:0"},
+		"config": {"--config", cfgWithAddress},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr syncBuffer
+			cmd := newCommand(&stdout, &stderr)
+			cmd.SetArgs(args)
+			err := cmd.ExecuteContext(t.Context())
+			if err == nil || !strings.Contains(err.Error(), "refusing to listen on 0.0.0.0:0") {
+				t.Fatalf("err = %v, want a refusal", err)
+			}
+			if stdout.String() != "" {
+				t.Errorf("stdout = %q, want empty", stdout.String())
+			}
+		})
+	}
+
+	t.Run("allowed", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		outR, outW := io.Pipe()
+		var stderr syncBuffer
+		cmd := newCommand(outW, &stderr)
+		cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--address", "0.0.0.0:0", "--allow-non-loopback"})
+		done := make(chan error, 1)
+		go func() {
+			done <- cmd.ExecuteContext(ctx)
+			_ = outW.Close()
+		}()
+		sc := bufio.NewScanner(outR)
+		if !sc.Scan() {
+			t.Fatalf("no output; stderr: %s", stderr.String())
+		}
+		go func() { _, _ = io.Copy(io.Discard, outR) }()
+		url, ok := strings.CutPrefix(sc.Text(), "ENTRA_EMULATOR_URL=")
+		// A wildcard listener answers on loopback too: the URL says so.
+		if !ok || !strings.HasPrefix(url, "https://127.0.0.1:") {
+			t.Fatalf("first line = %q", sc.Text())
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func writeConfigWithAddress(t *testing.T, addr string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../pkg/entraemulator/testdata/valid-aks.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), "address: 127.0.0.1:0", "address: "+addr, 1))
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -15,9 +15,6 @@ import (
 	"os"
 	"strings"
 
-	"sigs.k8s.io/cluster-inventory-api/apis/v1alpha1"
-	"sigs.k8s.io/yaml"
-
 	"github.com/cpaccess/cpaccess/pkg/access"
 )
 
@@ -45,15 +42,19 @@ func resolve(w io.Writer, providerFile, profileFile string) error {
 	if err != nil {
 		return err
 	}
-	data, err := os.ReadFile(profileFile)
+	f, err := os.Open(profileFile)
 	if err != nil {
-		return fmt.Errorf("failed to read ClusterProfile file: %w", err)
+		return fmt.Errorf("failed to open ClusterProfile file: %w", err)
 	}
-	cp := &v1alpha1.ClusterProfile{}
-	if err := yaml.Unmarshal(data, cp); err != nil {
-		return fmt.Errorf("failed to decode ClusterProfile file %s: %w", profileFile, err)
+	defer f.Close()
+	cps, err := access.DecodeClusterProfiles(f, profileFile)
+	if err != nil {
+		return err
 	}
-	a, err := providers.Resolve(cp)
+	if len(cps) != 1 {
+		return fmt.Errorf("failed to read %s: expected one ClusterProfile, found %d", profileFile, len(cps))
+	}
+	a, err := providers.Resolve(cps[0])
 	if err != nil {
 		return err
 	}

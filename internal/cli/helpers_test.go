@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -56,6 +57,11 @@ func checkStderr(t *testing.T, errOut string) {
 		case strings.HasPrefix(line, "warning: "), strings.HasPrefix(line, "error: "), strings.HasPrefix(line, "wrote "):
 		default:
 			t.Errorf("standard error holds a line that is no warning or error: %q", line)
+		}
+	}
+	for _, r := range errOut {
+		if r != '\n' && (!unicode.IsPrint(r) || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069) {
+			t.Errorf("standard error holds %U unescaped: %q", r, errOut)
 		}
 	}
 	for _, marker := range []string{"current-context:", "kind: Config", "clusters:", "certificate-authority-data"} {

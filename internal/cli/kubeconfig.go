@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/cluster-inventory-api/apis/v1alpha1"
@@ -35,14 +38,21 @@ func newKubeconfigCommand(streams IOStreams) *cobra.Command {
 		Use:   "kubeconfig --provider-file FILE (-f PATH ... | --hub [NAME ...]) [-o FILE [--merge]]",
 		Short: "Write a kubeconfig for ClusterProfiles",
 		Long: `Resolve ClusterProfiles with a provider file and write a kubeconfig with one
-cluster, user and context per profile, named <namespace>/<name>.
+cluster, user and context per profile, named <namespace>/<name> (<name> for a
+profile without a namespace). current-context is set only when exactly one
+profile was given and it resolved; otherwise it is left out, and --merge keeps
+the file's own.
 
 Profiles come from files (-f, repeatable; "-" is standard input; YAML or JSON,
 several documents, List kinds) or from a hub cluster (--hub), chosen by the
-usual kubeconfig rules (--kubeconfig, --context, KUBECONFIG).
+usual kubeconfig rules (--kubeconfig, --context, KUBECONFIG). A profile named
+twice is read once. Files are read strictly: a key repeated in one mapping, or
+a name that is not a valid Kubernetes name, makes the document an error.
 
-A profile that cannot be resolved is reported on standard error with its
-reason; the others are still written, and the exit code is 1.`,
+A profile that cannot be read or resolved is reported on standard error with
+its reason; the others are still written, and the exit code is 1. Warnings (a
+ControlPlaneHealthy condition that is missing or not True, a provider without
+allow lists) also go to standard error; text from profiles is escaped there.`,
 		Example: `  # From a file, printing the kubeconfig
   cpaccess kubeconfig --provider-file providers.yaml -f clusterprofile.yaml
 
@@ -101,30 +111,37 @@ func runKubeconfig(cmd *cobra.Command, streams IOStreams, f *kubeconfigFlags, ar
 	if err != nil {
 		return err
 	}
+	for _, w := range providers.Warnings() {
+		fmt.Fprintf(streams.ErrOut, "warning: %s: %s\n", escapeText(providers.Source(), false, 0), escapeText(w, false, 0))
+	}
 
 	failed := false
 	report := func(err error) {
 		failed = true
 		// One line per failure: a file with several bad documents reports
-		// them joined.
+		// them joined. Messages quote what came from a file or the hub,
+		// and escapeText makes sure nothing in them reaches the terminal
+		// raw, nor starts a line of its own.
 		if joined, ok := err.(interface{ Unwrap() []error }); ok {
 			for _, e := range joined.Unwrap() {
-				fmt.Fprintf(streams.ErrOut, "error: %v\n", e)
+				fmt.Fprintf(streams.ErrOut, "error: %s\n", escapeText(e.Error(), false, 0))
 			}
 			return
 		}
-		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", escapeText(err.Error(), false, 0))
 	}
 
 	var cps []*v1alpha1.ClusterProfile
+	names := uniqueNames(args)
 	if f.hub {
-		cps, err = readHub(cmd, f, args, report)
+		cps, err = readHub(cmd, f, names, report)
 	} else {
 		cps = readFiles(streams, f.filenames, report)
 	}
 	if err != nil {
 		return err
 	}
+	readFailed := failed
 
 	var resolved []*access.Access
 	seen := map[string]bool{}
@@ -151,6 +168,15 @@ func runKubeconfig(cmd *cobra.Command, streams IOStreams, f *kubeconfigFlags, ar
 	}
 
 	cfg := access.NewKubeconfig(resolved, nil)
+	// current-context names the one profile asked for, never the one left
+	// of several after failures: kubectl without --context must not reach a
+	// cluster the user did not single out. So it is set only when exactly
+	// one distinct profile was read (a --hub name counting even when it
+	// was not found) and nothing else failed to be read, such as a file or
+	// another document that might have held more profiles.
+	if given := max(len(seen), len(names)); given != 1 || readFailed {
+		cfg.CurrentContext = ""
+	}
 	if f.output != "" {
 		if err := access.WriteKubeconfig(f.output, cfg, f.merge); err != nil {
 			return err
@@ -227,28 +253,45 @@ func readHub(cmd *cobra.Command, f *kubeconfigFlags, names []string, report func
 	return cps, err
 }
 
-// warnUnhealthy warns when a profile's ControlPlaneHealthy condition is not
-// True: the kubeconfig is still written, but the cluster may not answer.
+// warnUnhealthy warns when a profile's ControlPlaneHealthy condition is
+// missing or not True: the kubeconfig is still written, but the cluster may
+// not answer. The condition's status, reason and message come from the hub
+// or the file: they are escaped and the detail is cut to maxDetail
+// characters.
 func warnUnhealthy(streams IOStreams, cp *v1alpha1.ClusterProfile) {
 	c := meta.FindStatusCondition(cp.Status.Conditions, v1alpha1.ClusterConditionControlPlaneHealthy)
 	name := profileName(cp)
 	switch {
 	case c == nil:
 		fmt.Fprintf(streams.ErrOut, "warning: ClusterProfile %s has no %s condition; the cluster may be unreachable\n", name, v1alpha1.ClusterConditionControlPlaneHealthy)
-	case c.Status != "True":
+	case c.Status != metav1.ConditionTrue:
 		detail := c.Reason
 		if c.Message != "" {
 			detail = strings.TrimSpace(detail + ": " + c.Message)
 		}
-		fmt.Fprintf(streams.ErrOut, "warning: ClusterProfile %s: condition %s is %s (%s); the cluster may be unreachable\n", name, v1alpha1.ClusterConditionControlPlaneHealthy, c.Status, detail)
+		status := string(c.Status)
+		if c.Status != metav1.ConditionFalse && c.Status != metav1.ConditionUnknown {
+			status = escapeText(strconv.Quote(status), false, 32) // not a condition status
+		}
+		fmt.Fprintf(streams.ErrOut, "warning: ClusterProfile %s: condition %s is %s (%s); the cluster may be unreachable\n",
+			name, v1alpha1.ClusterConditionControlPlaneHealthy, status, escapeText(detail, false, maxDetail))
 	}
 }
 
-// profileName is "<namespace>/<name>", or the name alone for a profile
-// without a namespace, as in the context names and resolve errors.
-func profileName(cp *v1alpha1.ClusterProfile) string {
-	if cp.Namespace == "" {
-		return cp.Name
+// uniqueNames returns names without repeats, in their first order.
+func uniqueNames(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
 	}
-	return cp.Namespace + "/" + cp.Name
+	return out
+}
+
+// profileName is "<namespace>/<name>", or the name alone for a profile
+// without a namespace, as in the context names and resolve errors. The
+// profiles readers only return valid names; any other is quoted.
+func profileName(cp *v1alpha1.ClusterProfile) string {
+	return profiles.DisplayName(cp.Namespace, cp.Name)
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/clientcmd"
@@ -244,8 +245,10 @@ func TestKubeconfigInputs(t *testing.T) {
 				}
 				return
 			}
+			// current-context only for exactly one profile read, and
+			// nothing else that failed to be read.
 			wantCurrent := ""
-			if len(tt.want) == 1 {
+			if len(tt.want) == 1 && tt.wantCode == 0 {
 				wantCurrent = tt.want[0]
 			}
 			checkKubeconfig(t, []byte(res.out), tt.want, wantCurrent)
@@ -357,6 +360,10 @@ func TestKubeconfigHealthWarnings(t *testing.T) {
 		{"valid-health-false.yaml", "warning: ClusterProfile fleet-system/health-false: condition ControlPlaneHealthy is False (ProbeFalse: probe result false)"},
 		{"valid-health-unknown.yaml", "warning: ClusterProfile fleet-system/health-unknown: condition ControlPlaneHealthy is Unknown"},
 		{"valid-health-missing.yaml", "warning: ClusterProfile fleet-system/health-missing has no ControlPlaneHealthy condition"},
+		// Reason, message and status come from the hub or the file: escaped,
+		// and the detail cut to 200 characters.
+		{"valid-health-hostile.yaml", `warning: ClusterProfile fleet-system/health-hostile: condition ControlPlaneHealthy is False (Probe\x1b[2JFalse: line one\r\nerror: forged line \u202eevil\u202c xxxx`},
+		{"valid-health-badstatus.yaml", `warning: ClusterProfile fleet-system/health-badstatus: condition ControlPlaneHealthy is "Fa\x1b]0;owned\alse" (ProbeFalse: probe result false)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -373,10 +380,36 @@ func TestKubeconfigHealthWarnings(t *testing.T) {
 			} else if !strings.Contains(res.errOut, tt.want) || strings.Count(res.errOut, "\n") != 1 {
 				t.Errorf("standard error = %q, want one warning holding %q", res.errOut, tt.want)
 			}
+			if detail, ok := warningDetail(res.errOut); ok && utf8.RuneCountInString(detail) > 200 {
+				t.Errorf("warning detail is %d characters long, want at most 200: %q", utf8.RuneCountInString(detail), detail)
+			}
 			name := "fleet-system/" + strings.TrimSuffix(strings.TrimPrefix(tt.file, "valid-"), ".yaml")
 			checkKubeconfig(t, []byte(res.out), []string{name}, name)
 		})
 	}
+
+	t.Run("long detail is cut with an ellipsis", func(t *testing.T) {
+		t.Parallel()
+		res := run(t, "", kubeconfigArgs("-f", "testdata/valid-health-hostile.yaml")...)
+		detail, ok := warningDetail(res.errOut)
+		if !ok {
+			t.Fatalf("no warning detail in %q", res.errOut)
+		}
+		if n := utf8.RuneCountInString(detail); n != 200 || !strings.HasSuffix(detail, "x…") {
+			t.Errorf("detail = %q (%d characters), want 200 ending in an ellipsis", detail, n)
+		}
+	})
+}
+
+// warningDetail returns the parenthesised detail of a condition warning.
+func warningDetail(errOut string) (string, bool) {
+	const end = "); the cluster may be unreachable"
+	line := findLine(errOut, end)
+	_, rest, ok := strings.Cut(line, " (")
+	if !ok {
+		return "", false
+	}
+	return strings.TrimSuffix(rest, end), true
 }
 
 // TestKubeconfigOutputFile checks -o writes the file with mode 0600, also
@@ -430,8 +463,9 @@ func TestKubeconfigOutputFile(t *testing.T) {
 		t.Parallel()
 		out := filepath.Join(t.TempDir(), "no", "such", "dir", "kubeconfig")
 		res := run(t, "", kubeconfigArgs("-f", "testdata/valid-single.yaml", "-o", out)...)
-		if res.code != 1 || !strings.Contains(res.errOut, "Error: failed to write kubeconfig") {
-			t.Errorf("exit code %d, stderr %q; want 1 and a write error", res.code, res.errOut)
+		// Writing (or locking the file next to it, as kubectl does) fails.
+		if res.code != 1 || !strings.HasPrefix(res.errOut, "Error: failed to ") || !strings.Contains(res.errOut, out) {
+			t.Errorf("exit code %d, stderr %q; want 1 and an error naming the file", res.code, res.errOut)
 		}
 	})
 }
@@ -823,4 +857,85 @@ func TestKubeconfigWithKubectl(t *testing.T) {
 	if !strings.Contains(table, "fleet-system/bravelion") {
 		t.Errorf("kubectl config get-contexts table does not list the context:\n%s", table)
 	}
+}
+
+// TestKubeconfigCurrentContextOnPartialRuns checks current-context is set
+// only when exactly one profile was given and resolved: of two profiles, the
+// one left after the other failed does not become the current context, on
+// standard output, with -o, or with --merge (which keeps the file's own).
+func TestKubeconfigCurrentContextOnPartialRuns(t *testing.T) {
+	t.Parallel()
+	const name = "fleet-system/bravelion"
+	tests := []struct {
+		name     string
+		files    []string
+		wantCode int
+		want     string // current-context; "other" is the merged file's own
+		output   string // "", "file" or "merge"
+	}{
+		{"one profile", []string{"testdata/valid-single.yaml"}, 0, name, ""},
+		{"one profile to a file", []string{"testdata/valid-single.yaml"}, 0, name, "file"},
+		{"one profile merged", []string{"testdata/valid-single.yaml"}, 0, name, "merge"},
+		{"one of two resolves", []string{"testdata/valid-single.yaml", "testdata/invalid-secret-denied-flag.yaml"}, 1, "", ""},
+		{"one of two resolves, to a file", []string{"testdata/valid-single.yaml", "testdata/invalid-secret-denied-flag.yaml"}, 1, "", "file"},
+		{"one of two resolves, merged", []string{"testdata/valid-single.yaml", "testdata/invalid-secret-denied-flag.yaml"}, 1, "other", "merge"},
+		{"a file fails to open", []string{"testdata/valid-single.yaml", "testdata/does-not-exist.yaml"}, 1, "", ""},
+		{"a document fails to decode", []string{"testdata/valid-single.yaml", "testdata/invalid-syntax.yaml"}, 1, "other", "merge"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var args []string
+			for _, f := range tt.files {
+				args = append(args, "-f", f)
+			}
+			out := filepath.Join(t.TempDir(), "out.kubeconfig")
+			switch tt.output {
+			case "file":
+				args = append(args, "-o", out)
+			case "merge":
+				out = copyFile(t, "testdata/existing-kubeconfig.yaml", filepath.Dir(out), 0o600)
+				args = append(args, "-o", out, "--merge")
+			}
+			res := run(t, "", kubeconfigArgs(args...)...)
+			if res.code != tt.wantCode {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", res.code, tt.wantCode, res.errOut)
+			}
+			checkStderr(t, res.errOut)
+			data := []byte(res.out)
+			if tt.output != "" {
+				data = readFile(t, out)
+			}
+			cfg := loadKubeconfig(t, data)
+			if cfg.CurrentContext != tt.want {
+				t.Errorf("current-context = %q, want %q", cfg.CurrentContext, tt.want)
+			}
+			if cfg.Contexts[name] == nil {
+				t.Errorf("context %s is not written", name)
+			}
+		})
+	}
+}
+
+// TestKubeconfigProviderWarnings checks a provider that takes profile
+// arguments or variables without an allow list is pointed out on standard
+// error, once per run, and is no failure.
+func TestKubeconfigProviderWarnings(t *testing.T) {
+	t.Parallel()
+	const path = "testdata/providers-open.yaml"
+	res := run(t, "", "kubeconfig", "--provider-file", path, "-f", "testdata/valid-single.yaml")
+	if res.code != 0 {
+		t.Fatalf("exit code %d, stderr:\n%s", res.code, res.errOut)
+	}
+	checkStderr(t, res.errOut)
+	for _, want := range []string{
+		"warning: " + path + `: provider "aks-workload-identity" appends profile arguments without allowedProfileArgs`,
+		"warning: " + path + `: provider "aks-workload-identity" takes profile environment variables without allowedProfileEnvVars`,
+	} {
+		if strings.Count(res.errOut, want) != 1 {
+			t.Errorf("standard error does not hold %q once:\n%s", want, res.errOut)
+		}
+	}
+	const name = "fleet-system/bravelion"
+	checkKubeconfig(t, []byte(res.out), []string{name}, name)
 }

@@ -44,7 +44,9 @@ func Run(ctx context.Context, streams IOStreams, args []string) int {
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		if !errors.Is(err, ErrReported) {
-			fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+			// The error may carry a hub's answer: escape it, keeping only
+			// the line breaks of errors that span several lines.
+			fmt.Fprintf(streams.ErrOut, "Error: %s\n", escapeText(err.Error(), true, 0))
 		}
 		return 1
 	}

@@ -107,6 +107,8 @@ type Sandbox struct {
 
 	kubelogin, kubectl string
 	emulatorCAFile     string
+	caBundleFile       string
+	caBundleSource     string
 	tokenFile          string
 	providerFile       string
 	homeDir            string
@@ -155,6 +157,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 	s.emulatorCAFile = s.path("entra-emulator-ca.pem")
 	if err := s.emulator.WriteCAFile(s.emulatorCAFile); err != nil {
+		return nil, err
+	}
+	if err := s.writeCABundle(os.Getenv("SSL_CERT_FILE"), systemCAFiles); err != nil {
 		return nil, err
 	}
 	s.logf("sandbox: Entra emulator on %s", s.emulator.URL())
@@ -390,17 +395,25 @@ func (s *Sandbox) setUpMember(ctx context.Context) error {
 	return nil
 }
 
+// profileArgs and profileEnvVars are what the sandbox's provider file lets
+// a ClusterProfile add to kubelogin's command line and environment (its
+// allowedProfileArgs and allowedProfileEnvVars): the tenant, the authority
+// host (the emulator) with instance discovery off, and the client id.
+// Anything else a profile carries is refused when it is resolved.
+var (
+	profileArgs    = []string{"--tenant-id", "--authority-host", "--disable-instance-discovery"}
+	profileEnvVars = []string{"AZURE_CLIENT_ID"}
+)
+
 // ProviderFileYAML returns the app's provider file: kubelogin in workload
 // identity mode with the given federated token file; tenant, authority and
-// client come from the profile.
+// client come from the profile, and nothing else may (profileArgs,
+// profileEnvVars).
 func (s *Sandbox) ProviderFileYAML(tokenFile string) []byte {
 	args := []string{"get-token", "--login", "workloadidentity", "--server-id", AKSServerAppID, "--federated-token-file", tokenFile}
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = strconv.Quote(a)
-	}
 	return fmt.Appendf(nil, `# How this app runs the credential plugin named by a ClusterProfile's
-# access provider. Tenant, authority host and client id come from the profile.
+# access provider. Tenant, authority host and client id come from the
+# profile; the allow lists keep out any other flag or variable.
 providers:
 - name: %s
   execConfig:
@@ -410,7 +423,18 @@ providers:
     interactiveMode: Never
   profileSourcedCLIArgsPolicy: Append
   profileSourcedEnvVarsPolicy: Replace
-`, ProviderName, strconv.Quote(s.kubelogin), strings.Join(quoted, ", "))
+  allowedProfileArgs: [%s]
+  allowedProfileEnvVars: [%s]
+`, ProviderName, strconv.Quote(s.kubelogin), quoteAll(args), quoteAll(profileArgs), quoteAll(profileEnvVars))
+}
+
+// quoteAll is strs as the items of a YAML flow sequence.
+func quoteAll(strs []string) string {
+	quoted := make([]string, len(strs))
+	for i, a := range strs {
+		quoted[i] = strconv.Quote(a)
+	}
+	return strings.Join(quoted, ", ")
 }
 
 // WriteProviderFile writes ProviderFileYAML(tokenFile) to path and checks
@@ -586,6 +610,36 @@ func (s *Sandbox) FederatedTokenFile() string { return s.tokenFile }
 
 // EmulatorCAFile is the path of the emulator's CA certificate.
 func (s *Sandbox) EmulatorCAFile() string { return s.emulatorCAFile }
+
+// CABundleFile is the path of a PEM bundle of the system trust roots plus
+// the emulator's CA: an SSL_CERT_FILE for a shell that must reach the
+// emulator and still trust public servers. Env uses the emulator's CA
+// alone.
+func (s *Sandbox) CABundleFile() string { return s.caBundleFile }
+
+// CABundleSource is the file CABundleFile took the system trust roots from
+// (SSL_CERT_FILE of the process when set, else a well-known system bundle
+// such as /etc/ssl/certs/ca-certificates.crt), or "" when none was found
+// and the bundle holds the emulator's CA only.
+func (s *Sandbox) CABundleSource() string { return s.caBundleSource }
+
+// writeCABundle writes CABundleFile from the system roots (see
+// systemRoots) and the emulator's CA.
+func (s *Sandbox) writeCABundle(sslCertFile string, candidates []string) error {
+	roots, source, err := systemRoots(sslCertFile, candidates)
+	if err != nil {
+		return err
+	}
+	s.caBundleFile = s.path("ca-bundle.pem")
+	s.caBundleSource = source
+	if err := atomicfile.Write(s.caBundleFile, combineCABundle(roots, s.emulator.CAPEM()), 0o600); err != nil {
+		return fmt.Errorf("failed to write the CA bundle: %w", err)
+	}
+	if source == "" {
+		s.logf("sandbox: no system trust roots found; %s holds the emulator's CA only", s.caBundleFile)
+	}
+	return nil
+}
 
 // Env is the environment kubectl and kubelogin run with: the parent's
 // without anything that would steer kubelogin or kubectl elsewhere

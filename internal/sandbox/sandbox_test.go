@@ -17,6 +17,7 @@ import (
 
 	"github.com/cpaccess/cpaccess/internal/kubecluster"
 	"github.com/cpaccess/cpaccess/internal/sandbox"
+	"github.com/cpaccess/cpaccess/pkg/access"
 	"github.com/cpaccess/cpaccess/pkg/entraemulator"
 )
 
@@ -46,6 +47,25 @@ func TestSandbox(t *testing.T) {
 	}
 	if fi, err := os.Stat(sb.FederatedTokenFile()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("federated token file: %v, %v; want mode 0600", fi, err)
+	}
+	// The bundle for a shell: system roots, then the emulator's CA.
+	bundle, err := os.ReadFile(sb.CABundleFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(bundle, sb.Emulator().CAPEM()) {
+		t.Error("the CA bundle does not end with the emulator's CA")
+	}
+	if sb.CABundleSource() != "" && bytes.Count(bundle, []byte("BEGIN CERTIFICATE")) < 2 {
+		t.Errorf("the CA bundle holds no system roots from %s", sb.CABundleSource())
+	}
+	// The provider file has allow lists: no warning.
+	providers, err := access.LoadProviderFile(sb.ProviderFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := providers.Warnings(); len(w) != 0 {
+		t.Errorf("provider file warnings: %q", w)
 	}
 
 	env, err := sb.FreshEnv()

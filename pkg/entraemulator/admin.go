@@ -2,7 +2,9 @@ package entraemulator
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -26,10 +28,15 @@ type adminFault struct {
 //	POST   /faults              inject a fault: {"endpoint": "token", "status": 503,
 //	                            "retryAfter": "1s", "latency": "200ms",
 //	                            "malformedJSON": false, "count": 3}
+//	                            (one JSON object, nothing after it; endpoint
+//	                            defaults to "token", see Fault)
 //	DELETE /faults              clear every fault
 //	POST   /issuer-cache/flush  forget cached issuer discovery documents and keys
 //
-// It carries no authentication: serve it on loopback only.
+// It carries no authentication: serve it on loopback only. Requests carrying
+// an Origin header are refused with 403, so that a web page open in a
+// browser on the same machine cannot drive it (browsers send Origin with
+// every POST and DELETE; curl and Go clients do not).
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
@@ -57,7 +64,13 @@ func (s *Server) AdminHandler() http.Handler {
 		s.FlushIssuerCache()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") != "" {
+			http.Error(w, "requests from web pages (with an Origin header) are refused", http.StatusForbidden)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func decodeAdminFault(r *http.Request) (Fault, error) {
@@ -66,6 +79,14 @@ func decodeAdminFault(r *http.Request) (Fault, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		return Fault{}, fmt.Errorf("failed to decode fault: %w", err)
+	}
+	// One JSON object and nothing after it: a second object or stray text
+	// is a mistake (or a splice) that must not be half applied.
+	if tok, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = fmt.Errorf("found %v", tok)
+		}
+		return Fault{}, fmt.Errorf("failed to decode fault: expected nothing after the JSON object: %w", err)
 	}
 	f := Fault{Endpoint: in.Endpoint, Status: in.Status, MalformedJSON: in.MalformedJSON, Count: in.Count}
 	for _, d := range []struct {

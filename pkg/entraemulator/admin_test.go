@@ -88,13 +88,60 @@ func TestAdminRejectsBadFaults(t *testing.T) {
 		`{"statuss": 503}`:                      "unknown field",
 		`{}`:                                    "set at least one of",
 		`not json`:                              "failed to decode fault",
+		`{"status": 503} {"status": 429}`:       "expected nothing after the JSON object",
+		`{"status": 503}{"latency": "1h"}`:      "expected nothing after the JSON object",
+		`{"status": 503} trailing`:              "expected nothing after the JSON object",
+		`{"status": 503}]`:                      "expected nothing after the JSON object",
 	} {
 		code, got := adminDo(t, admin.URL, http.MethodPost, "/faults", body)
 		if code != http.StatusBadRequest || !strings.Contains(got, want) {
 			t.Errorf("%s: %d %q, want 400 with %q", body, code, got, want)
 		}
 	}
+	s.faults.mu.Lock()
+	n := len(s.faults.faults)
+	s.faults.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d faults were injected by rejected requests", n)
+	}
+	// White space after the object is no trailing data.
+	if code, got := adminDo(t, admin.URL, http.MethodPost, "/faults", "{\"status\": 503, \"count\": 1}\n\t "); code != http.StatusNoContent {
+		t.Errorf("object followed by white space: %d %q, want 204", code, got)
+	}
 	if code, _ := adminDo(t, admin.URL, http.MethodGet, "/faults", ""); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /faults: %d", code)
+	}
+}
+
+// TestAdminRefusesWebPages checks a request carrying an Origin header, as a
+// browser sends for a page's POST or DELETE, changes nothing.
+func TestAdminRefusesWebPages(t *testing.T) {
+	t.Parallel()
+	s := startEmulator(t, Config{Tenants: []Tenant{{ID: testTenant}}})
+	admin := httptest.NewServer(s.AdminHandler())
+	t.Cleanup(admin.Close)
+	for _, tc := range []struct{ method, path, body string }{
+		{http.MethodPost, "/faults", `{"status": 503}`},
+		{http.MethodDelete, "/stats", ""},
+		{http.MethodGet, "/stats", ""},
+	} {
+		req, err := http.NewRequest(tc.method, admin.URL+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s with Origin: %d, want 403", tc.method, tc.path, resp.StatusCode)
+		}
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if len(s.faults.faults) != 0 {
+		t.Error("a fault was injected from a web page")
 	}
 }

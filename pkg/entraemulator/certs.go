@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"time"
 )
 
@@ -24,8 +25,8 @@ type tlsMaterial struct {
 }
 
 // newTLSMaterial generates an ECDSA P-256 CA and a serving certificate for
-// 127.0.0.1, ::1 and localhost.
-func newTLSMaterial(now time.Time) (*tlsMaterial, error) {
+// 127.0.0.1, ::1, localhost and urlHost (an IP address or a name).
+func newTLSMaterial(now time.Time, urlHost string) (*tlsMaterial, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("failed to generate CA key: %w", err)
@@ -62,6 +63,13 @@ func newTLSMaterial(now time.Time) (*tlsMaterial, error) {
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		DNSNames:     []string{"localhost"},
 		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
+	}
+	if ip := net.ParseIP(urlHost); ip != nil {
+		if !slices.ContainsFunc(template.IPAddresses, ip.Equal) {
+			template.IPAddresses = append(template.IPAddresses, ip)
+		}
+	} else if urlHost != "" && urlHost != "localhost" {
+		template.DNSNames = append(template.DNSNames, urlHost)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, template, caCert, key.Public(), caKey)
 	if err != nil {

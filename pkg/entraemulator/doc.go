@@ -11,10 +11,13 @@
 //
 // # Serving
 //
-// Start generates an ECDSA CA, a serving certificate for 127.0.0.1, ::1 and
-// localhost, and an RSA token signing key, all in memory, and serves HTTPS
-// only, on 127.0.0.1 by default. Clients trust Server.CAPEM (or the file
-// written by Server.WriteCAFile).
+// Start generates an ECDSA CA, a serving certificate for 127.0.0.1, ::1,
+// localhost and the address it listens on, and an RSA token signing key,
+// all in memory, and serves HTTPS only, on 127.0.0.1 by default.
+// Server.URL names the address listened on (for a wildcard address such as
+// 0.0.0.0, the loopback address of that family). Clients trust
+// Server.CAPEM (or the file written by Server.WriteCAFile, atomically with
+// mode 0600). The emulator has no authentication: keep it on loopback.
 //
 //	GET  /{tenant}/v2.0/.well-known/openid-configuration   v2 discovery (MSAL); issuer https://HOST:PORT/{tenant}/v2.0
 //	GET  /{tenant}/.well-known/openid-configuration        v1 metadata; issuer Server.V1Issuer, for API servers
@@ -90,9 +93,11 @@
 //
 // # Faults and statistics
 //
-// Server.InjectFault makes an endpoint answer 429/503 with Retry-After,
-// answer late, or answer 200 with truncated JSON, for Count requests or
-// until Server.ClearFaults. Server.Stats counts every request by endpoint
+// Server.InjectFault makes an endpoint (the token endpoint unless
+// Fault.Endpoint says otherwise) answer 429/503 with Retry-After, answer
+// late, or answer 200 with truncated JSON, for Count requests or until
+// Server.ClearFaults. Server.AdminHandler offers the same over HTTP, for
+// the entra-emulator command. Server.Stats counts every request by endpoint
 // ("token", "openid-configuration-v2", "openid-configuration-v1", "keys",
 // "instance-discovery", "other") and outcome ("ok", the OAuth error code,
 // or "fault").

@@ -12,13 +12,13 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cpaccess/cpaccess/internal/atomicfile"
 )
 
 // Option changes how Start builds the server.
@@ -111,10 +111,16 @@ func newState(cfg Config, previous *state) *state {
 	return st
 }
 
-// Start validates cfg, generates a CA and a serving certificate for
-// 127.0.0.1, ::1 and localhost plus an RSA token signing key, and serves
-// HTTPS on cfg.Address (default 127.0.0.1:0) until Close. ctx only bounds
-// the start itself; it does not stop the server.
+// Start validates cfg, listens on cfg.Address (default 127.0.0.1:0),
+// generates a CA and a serving certificate for 127.0.0.1, ::1, localhost and
+// the address URL reports, plus an RSA token signing key, and serves HTTPS
+// until Close. ctx only bounds the start itself; it does not stop the
+// server.
+//
+// Start listens wherever cfg.Address says: the emulator has no
+// authentication, and a listener beyond loopback lets anyone who reaches it
+// obtain tokens its directory allows. The entra-emulator command refuses
+// such an address unless told otherwise.
 func Start(ctx context.Context, cfg Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid config: %w", err)
@@ -122,15 +128,6 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Server, error) {
 	o := options{logger: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
-	}
-	now := o.now()
-	material, err := newTLSMaterial(now)
-	if err != nil {
-		return nil, err
-	}
-	signer, err := newSigningKey(now, o.signingKey)
-	if err != nil {
-		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("failed to start: %w", err)
@@ -144,7 +141,18 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen on %s: %w", addr, err)
 	}
-	hostPort := urlHostPort(ln.Addr())
+	hostPort, urlHost := urlHostPort(addr, ln.Addr())
+	now := o.now()
+	material, err := newTLSMaterial(now, urlHost)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	signer, err := newSigningKey(now, o.signingKey)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
 	s := &Server{
 		logger:   o.logger,
 		now:      o.now,
@@ -175,25 +183,33 @@ func Start(ctx context.Context, cfg Config, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// urlHostPort is the host:port for URLs: loopback for unspecified
-// addresses, brackets for IPv6.
-func urlHostPort(a net.Addr) string {
-	tcp, ok := a.(*net.TCPAddr)
+// urlHostPort returns the host:port of URLs for a listener asked to listen
+// on requested, and the host alone. It is the address actually listened on,
+// with brackets for IPv6, except for a wildcard listener (host empty,
+// 0.0.0.0 or ::), which has no one address: it accepts on loopback too, so
+// URLs name the loopback address of the family asked for (127.0.0.1 for an
+// empty host and for 0.0.0.0, which Go may serve as a dual-stack [::]).
+func urlHostPort(requested string, actual net.Addr) (hostPort, host string) {
+	tcp, ok := actual.(*net.TCPAddr)
 	if !ok {
-		return a.String()
+		h, _, _ := net.SplitHostPort(actual.String())
+		return actual.String(), h
 	}
 	ip := tcp.IP
 	if ip == nil || ip.IsUnspecified() {
-		if ip.To4() == nil && ip != nil {
+		ip = net.IPv4(127, 0, 0, 1)
+		reqHost, _, _ := net.SplitHostPort(requested)
+		if reqIP := net.ParseIP(reqHost); reqIP != nil && reqIP.To4() == nil {
 			ip = net.IPv6loopback
-		} else {
-			ip = net.IPv4(127, 0, 0, 1)
 		}
 	}
-	return net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
+	host = ip.String()
+	return net.JoinHostPort(host, strconv.Itoa(tcp.Port)), host
 }
 
-// URL is the base URL, "https://127.0.0.1:PORT".
+// URL is the base URL, "https://127.0.0.1:PORT" by default: the address the
+// server listens on (see Start for wildcard addresses). The serving
+// certificate is valid for it.
 func (s *Server) URL() string { return s.url }
 
 // AuthorityHost is URL()+"/", what kubelogin --authority-host,
@@ -203,32 +219,12 @@ func (s *Server) AuthorityHost() string { return s.url + "/" }
 // CAPEM is the PEM certificate of the CA clients must trust.
 func (s *Server) CAPEM() []byte { return append([]byte(nil), s.caPEM...) }
 
-// WriteCAFile writes CAPEM to path atomically with mode 0600.
+// WriteCAFile writes CAPEM to path atomically with mode 0600. It replaces a
+// regular file (or the one a symbolic link leads to) and refuses anything
+// else, such as a directory or a device.
 func (s *Server) WriteCAFile(path string) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("failed to create temporary CA file: %w", err)
-	}
-	tmp := f.Name()
-	cleanup := func() { _ = os.Remove(tmp) }
-	if _, err := f.Write(s.caPEM); err != nil {
-		_ = f.Close()
-		cleanup()
+	if err := atomicfile.Write(path, s.caPEM, 0o600); err != nil {
 		return fmt.Errorf("failed to write CA file: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		_ = f.Close()
-		cleanup()
-		return fmt.Errorf("failed to chmod CA file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		cleanup()
-		return fmt.Errorf("failed to close CA file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		cleanup()
-		return fmt.Errorf("failed to rename CA file: %w", err)
 	}
 	return nil
 }

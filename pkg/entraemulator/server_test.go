@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -561,4 +562,119 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestServerURLIsTheListenAddress checks URL() names the address the server
+// listens on, and that the serving certificate is valid for it: for a
+// wildcard address, the loopback address of the family asked for.
+func TestServerURLIsTheListenAddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		address string
+		want    string // URL pattern
+		ipv6    bool
+	}{
+		{address: "", want: `^https://127\.0\.0\.1:\d+$`},
+		{address: "127.0.0.1:0", want: `^https://127\.0\.0\.1:\d+$`},
+		{address: "localhost:0", want: `^https://(127\.0\.0\.1|\[::1\]):\d+$`},
+		{address: "127.0.0.2:0", want: `^https://127\.0\.0\.2:\d+$`},
+		{address: "0.0.0.0:0", want: `^https://127\.0\.0\.1:\d+$`},
+		{address: ":0", want: `^https://127\.0\.0\.1:\d+$`},
+		{address: "[::1]:0", want: `^https://\[::1\]:\d+$`, ipv6: true},
+		{address: "[::]:0", want: `^https://\[::1\]:\d+$`, ipv6: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.address, func(t *testing.T) {
+			t.Parallel()
+			if tt.ipv6 {
+				ln, err := net.Listen("tcp", "[::1]:0")
+				if err != nil {
+					t.Skipf("no IPv6 loopback: %v", err)
+				}
+				_ = ln.Close()
+			}
+			s := startEmulator(t, Config{Tenants: []Tenant{{ID: testTenant}}, Address: tt.address})
+			if !regexp.MustCompile(tt.want).MatchString(s.URL()) {
+				t.Fatalf("URL() = %q, want %s", s.URL(), tt.want)
+			}
+			status, _, _ := do(t, clientFor(t, s), http.MethodGet, s.URL()+"/"+testTenant+"/v2.0/.well-known/openid-configuration", nil, nil)
+			if status != http.StatusOK {
+				t.Errorf("GET at URL(): status %d", status)
+			}
+		})
+	}
+}
+
+// TestWriteCAFile checks the CA file is replaced atomically with mode 0600,
+// also over a wider existing file and through a symbolic link, and that
+// anything but a regular file is left alone.
+func TestWriteCAFile(t *testing.T) {
+	t.Parallel()
+	s := startEmulator(t, Config{Tenants: []Tenant{{ID: testTenant}}})
+
+	t.Run("over an existing 0644 file", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ca.pem")
+		if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteCAFile(path); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("mode = %v, want 0600", fi.Mode().Perm())
+		}
+		if data, _ := os.ReadFile(path); string(data) != string(s.CAPEM()) {
+			t.Error("the file does not hold CAPEM")
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Errorf("directory holds %d entries, want only the CA file", len(entries))
+		}
+	})
+
+	t.Run("through a symbolic link", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		target := filepath.Join(dir, "real.pem")
+		if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "ca.pem")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteCAFile(link); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link was replaced: %v, %v", fi, err)
+		}
+		if data, _ := os.ReadFile(target); string(data) != string(s.CAPEM()) {
+			t.Error("the link's target does not hold CAPEM")
+		}
+	})
+
+	t.Run("a directory is refused", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		err := s.WriteCAFile(dir)
+		if err == nil || !strings.Contains(err.Error(), "failed to write CA file") {
+			t.Errorf("WriteCAFile(directory) = %v, want an error", err)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			t.Errorf("the directory was replaced: %v, %v", fi, err)
+		}
+	})
 }

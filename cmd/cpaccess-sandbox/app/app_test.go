@@ -71,3 +71,16 @@ func TestJWTClaims(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+		"-":                                    "-",
+		"t\x1b[2J":                             `"t\x1b[2J"`,
+		"a\u202eb":                             `"a\u202eb"`,
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -11,12 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cpaccess/cpaccess/internal/kubecluster"
 	"github.com/cpaccess/cpaccess/internal/sandbox"
 	"github.com/cpaccess/cpaccess/pkg/entraemulator"
 )
@@ -43,7 +44,7 @@ sees. It exits non-zero if any step fails.`,
 		},
 	}
 	f.addFlags(cmd)
-	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary to run (default: <module root>/bin/cpaccess, else cpaccess on PATH)")
+	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary to run (default: <bin-dir>/cpaccess, else built from the module into <work-dir>/bin, else cpaccess on PATH)")
 	return cmd
 }
 
@@ -57,18 +58,23 @@ type demo struct {
 }
 
 func runDemo(ctx context.Context, streams IOStreams, f *demoFlags) (err error) {
-	cpaccessBin := f.cpaccess
-	if cpaccessBin == "" {
-		if cpaccessBin, err = kubecluster.LookupBinary(f.binDir, "cpaccess"); err != nil {
-			return fmt.Errorf("%w (build it with: go build -o bin/cpaccess ./cmd/cpaccess)", err)
+	workDir, removeWorkDir, err := f.workDirectory()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rmErr := removeWorkDir(); rmErr != nil && err == nil {
+			err = fmt.Errorf("failed to remove the work directory: %w", rmErr)
 		}
-	} else if cpaccessBin, err = filepath.Abs(cpaccessBin); err != nil {
-		return fmt.Errorf("failed to resolve --cpaccess: %w", err)
+	}()
+	cpaccessBin, err := newCPAccessFinder(streams, f.binDir, workDir).find(ctx, f.cpaccess)
+	if err != nil {
+		return err
 	}
 
 	fmt.Fprintln(streams.ErrOut, "starting the sandbox (hub, member, Entra ID emulator) ...")
 	start := time.Now()
-	sb, err := sandbox.Start(ctx, f.options(streams))
+	sb, err := sandbox.Start(ctx, f.options(streams, workDir))
 	if err != nil {
 		return err
 	}
@@ -191,7 +197,9 @@ func (d *demo) signIn(ctx context.Context) error {
 	fmt.Fprintf(d.streams.Out, "Entra ID emulator after:  %s\n", statsLine(after))
 	fmt.Fprintln(d.streams.Out, "Requests kubelogin made (tokens never shown):")
 	for _, r := range d.sb.EmulatorRequests()[seen:] {
-		fmt.Fprintf(d.streams.Out, "  %-4s %-24s tenant=%s client=%s outcome=%s %s\n", r.Method, r.Endpoint, r.Tenant, orDash(r.ClientID), r.Outcome, r.Code)
+		// Tenant and client come from the request path and form: quoted
+		// when a client sent anything unprintable.
+		fmt.Fprintf(d.streams.Out, "  %-4s %-24s tenant=%s client=%s outcome=%s %s\n", r.Method, r.Endpoint, printable(r.Tenant), printable(orDash(r.ClientID)), r.Outcome, r.Code)
 	}
 	exchanges := after.Count(entraemulator.EndpointToken, entraemulator.OutcomeOK) - before.Count(entraemulator.EndpointToken, entraemulator.OutcomeOK)
 	if exchanges != 1 {
@@ -247,6 +255,15 @@ func statsLine(s entraemulator.Stats) string {
 		return str
 	}
 	return "no requests"
+}
+
+// printable is s, or s quoted when it holds a character that is not
+// printable (a control character, a bidi override).
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 func orDash(s string) string {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -33,12 +35,34 @@ func (f *sandboxFlags) addFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log sandbox progress on standard error")
 }
 
-func (f *sandboxFlags) options(streams IOStreams) sandbox.Options {
-	opts := sandbox.Options{WorkDir: f.workDir, BinDir: f.binDir}
+// options are the sandbox options for workDir (see workDirectory).
+func (f *sandboxFlags) options(streams IOStreams, workDir string) sandbox.Options {
+	opts := sandbox.Options{WorkDir: workDir, BinDir: f.binDir}
 	if f.verbose {
 		opts.Logf = func(format string, args ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", args...) }
 	}
 	return opts
+}
+
+// workDirectory returns the absolute work directory, creating it: --work-dir,
+// or a new temporary directory that remove deletes. The commands own it
+// (rather than the sandbox) because they put a cpaccess they build there.
+func (f *sandboxFlags) workDirectory() (dir string, remove func() error, err error) {
+	if f.workDir == "" {
+		dir, err := os.MkdirTemp("", "cpaccess-sandbox-")
+		if err != nil {
+			return "", nil, fmt.Errorf("failed to create the work directory: %w", err)
+		}
+		return dir, func() error { return os.RemoveAll(dir) }, nil
+	}
+	dir, err = filepath.Abs(f.workDir)
+	if err != nil {
+		return "", nil, fmt.Errorf("failed to resolve --work-dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("failed to create the work directory: %w", err)
+	}
+	return dir, func() error { return nil }, nil
 }
 
 // NewRootCommand returns the cpaccess-sandbox command tree.

@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"text/template"
 	"time"
@@ -15,17 +17,34 @@ import (
 	"github.com/cpaccess/cpaccess/internal/sandbox"
 )
 
+type upFlags struct {
+	sandboxFlags
+	cpaccess string
+}
+
 func newUpCommand(streams IOStreams) *cobra.Command {
-	f := &sandboxFlags{}
+	f := &upFlags{}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start the sandbox, print how to use it, and run until interrupted",
-		Args:  cobra.NoArgs,
+		Long: `up starts the sandbox, writes env.sh into the work directory and prints the
+paths, identities and commands to try, then runs until interrupted.
+
+The commands use cpaccess by its absolute path: --cpaccess, else
+<bin-dir>/cpaccess, else one built from the module into <work-dir>/bin.
+
+Source env.sh in a shell to run them: it points KUBECONFIG at the hub and
+SSL_CERT_FILE at a bundle of the system trust roots plus the emulator's CA
+(so other TLS clients in that shell keep working), gives kubelogin the
+sandbox's cache, and unsets the AZURE_*/AAD_*/ARM_* variables that would
+override what a kubeconfig tells kubelogin.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runUp(cmd.Context(), streams, f)
 		},
 	}
 	f.addFlags(cmd)
+	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary the printed commands use (default: <bin-dir>/cpaccess, else built from the module into <work-dir>/bin, else cpaccess on PATH)")
 	return cmd
 }
 
@@ -33,9 +52,23 @@ func newUpCommand(streams IOStreams) *cobra.Command {
 // within its one-hour lifetime, as the kubelet does.
 const tokenRefresh = 30 * time.Minute
 
-func runUp(ctx context.Context, streams IOStreams, f *sandboxFlags) (err error) {
+func runUp(ctx context.Context, streams IOStreams, f *upFlags) (err error) {
+	workDir, removeWorkDir, err := f.workDirectory()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if rmErr := removeWorkDir(); rmErr != nil && err == nil {
+			err = fmt.Errorf("failed to remove the work directory: %w", rmErr)
+		}
+	}()
+	cpaccessBin, err := newCPAccessFinder(streams, f.binDir, workDir).find(ctx, f.cpaccess)
+	if err != nil {
+		return err
+	}
+
 	fmt.Fprintln(streams.ErrOut, "starting the sandbox ...")
-	sb, err := sandbox.Start(ctx, f.options(streams))
+	sb, err := sandbox.Start(ctx, f.options(streams, workDir))
 	if err != nil {
 		return err
 	}
@@ -45,12 +78,12 @@ func runUp(ctx context.Context, streams IOStreams, f *sandboxFlags) (err error) 
 			err = stopErr
 		}
 	}()
-	envFile := filepath.Join(sb.WorkDir(), "env.sh")
-	if err := atomicfile.Write(envFile, []byte(envScript(sb)), 0o600); err != nil {
+	info := newUpInfo(sb, cpaccessBin)
+	if err := atomicfile.Write(info.EnvFile, []byte(envScript(os.Environ(), info)), 0o600); err != nil {
 		return err
 	}
-	if err := upTemplate.Execute(streams.Out, upInfo{sb, envFile}); err != nil {
-		return fmt.Errorf("failed to print the sandbox details: %w", err)
+	if err := writeUpInfo(streams.Out, info); err != nil {
+		return err
 	}
 	fmt.Fprintln(streams.ErrOut, "sandbox running; press Ctrl-C to stop")
 
@@ -68,65 +101,129 @@ func runUp(ctx context.Context, streams IOStreams, f *sandboxFlags) (err error) 
 	}
 }
 
+// upInfo is what up prints and writes into env.sh.
 type upInfo struct {
-	*sandbox.Sandbox
-	EnvFile string
+	WorkDir, EnvFile, GeneratedKubeconfig      string
+	HubServer, HubKubeconfig, HubIssuer        string
+	Namespace, Profile, Provider               string
+	MemberServer, MemberKubeconfig             string
+	EmulatorURL, EmulatorCAFile                string
+	CABundleFile, CABundleSource, CacheDir     string
+	AppSubject, TokenFile                      string
+	Primary, Secondary                         sandbox.Identity
+	ProviderFile, CPAccess, Kubelogin, Kubectl string
 }
 
-// Names returns the fixed names, for the template.
-func (upInfo) Names() map[string]string {
-	return map[string]string{
-		"Namespace": sandbox.ProfileNamespace, "Profile": sandbox.ProfileName,
-		"Provider": sandbox.ProviderName,
+func newUpInfo(sb *sandbox.Sandbox, cpaccessBin string) upInfo {
+	return upInfo{
+		WorkDir:             sb.WorkDir(),
+		EnvFile:             filepath.Join(sb.WorkDir(), "env.sh"),
+		GeneratedKubeconfig: filepath.Join(sb.WorkDir(), "member.kubeconfig"),
+		HubServer:           sb.Hub().Server(),
+		HubKubeconfig:       sb.Hub().AdminKubeconfig(),
+		HubIssuer:           sb.Hub().ServiceAccountIssuer(),
+		Namespace:           sandbox.ProfileNamespace,
+		Profile:             sandbox.ProfileName,
+		Provider:            sandbox.ProviderName,
+		MemberServer:        sb.Member().Server(),
+		MemberKubeconfig:    sb.Member().AdminKubeconfig(),
+		EmulatorURL:         sb.Emulator().URL(),
+		EmulatorCAFile:      sb.EmulatorCAFile(),
+		CABundleFile:        sb.CABundleFile(),
+		CABundleSource:      sb.CABundleSource(),
+		CacheDir:            filepath.Join(sb.WorkDir(), "home", ".cache"),
+		AppSubject:          sb.ServiceAccountSubject(),
+		TokenFile:           sb.FederatedTokenFile(),
+		Primary:             sb.Primary(),
+		Secondary:           sb.Secondary(),
+		ProviderFile:        sb.ProviderFile(),
+		CPAccess:            cpaccessBin,
+		Kubelogin:           sb.KubeloginPath(),
+		Kubectl:             sb.KubectlPath(),
 	}
 }
 
-var upTemplate = template.Must(template.New("up").Parse(`cpaccess sandbox
+func writeUpInfo(w io.Writer, info upInfo) error {
+	if err := upTemplate.Execute(w, info); err != nil {
+		return fmt.Errorf("failed to print the sandbox details: %w", err)
+	}
+	return nil
+}
+
+var upTemplate = template.Must(template.New("up").Funcs(template.FuncMap{"q": shellWord}).Parse(`cpaccess sandbox
   work directory       {{.WorkDir}}
-  hub                  {{.Hub.Server}}
-    admin kubeconfig   {{.Hub.AdminKubeconfig}}
-    SA issuer          {{.Hub.ServiceAccountIssuer}}
-    ClusterProfile     {{index .Names "Namespace"}}/{{index .Names "Profile"}} (access provider {{index .Names "Provider"}})
-  member               {{.Member.Server}}
-    admin kubeconfig   {{.Member.AdminKubeconfig}}
-  Entra ID emulator    {{.Emulator.URL}}
+  hub                  {{.HubServer}}
+    admin kubeconfig   {{.HubKubeconfig}}
+    SA issuer          {{.HubIssuer}}
+    ClusterProfile     {{.Namespace}}/{{.Profile}} (access provider {{.Provider}})
+  member               {{.MemberServer}}
+    admin kubeconfig   {{.MemberKubeconfig}}
+  Entra ID emulator    {{.EmulatorURL}}
     CA                 {{.EmulatorCAFile}}
-  app identity         {{.ServiceAccountSubject}}
-    federated token    {{.FederatedTokenFile}} (refreshed every 30m)
+  app identity         {{.AppSubject}}
+    federated token    {{.TokenFile}} (refreshed every 30m)
     tenant / client    {{.Primary.TenantID}} / {{.Primary.ClientID}}
     member username    {{.Primary.ObjectID}}
   second identity      {{.Secondary.TenantID}} / {{.Secondary.ClientID}} (member username {{.Secondary.ObjectID}})
   provider file        {{.ProviderFile}}
-  kubelogin            {{.KubeloginPath}}
-  kubectl              {{.KubectlPath}}
+  cpaccess             {{.CPAccess}}
+  kubelogin            {{.Kubelogin}}
+  kubectl              {{.Kubectl}}
 
-Environment for kubectl and kubelogin (trusts the emulator, clears AZURE_*/AAD_* overrides):
-  source {{.EnvFile}}
+Environment for kubectl and kubelogin: source {{.EnvFile}}
+  SSL_CERT_FILE   {{.CABundleFile}}
+                  {{if .CABundleSource}}the system trust roots ({{.CABundleSource}}) plus the emulator's CA, so
+                  other TLS clients in that shell keep working{{else}}the emulator's CA only: no system trust roots were found{{end}}
+  KUBECONFIG      the hub's admin kubeconfig
+  XDG_CACHE_HOME  {{.CacheDir}} (kubelogin's token cache)
+  unset           AZURE_*, AAD_*, ARM_*, ACTIONS_ID_TOKEN_REQUEST_*, MSI_*, IDENTITY_*,
+                  KUBECACHEDIR and KUBERNETES_EXEC_INFO, which would override the kubeconfig
 
-Try:
-  cpaccess kubeconfig --provider-file {{.ProviderFile}} --hub --kubeconfig {{.Hub.AdminKubeconfig}} -n {{index .Names "Namespace"}} {{index .Names "Profile"}} -o {{.WorkDir}}/member.kubeconfig
-  kubectl --kubeconfig {{.WorkDir}}/member.kubeconfig get namespaces
-  kubectl --kubeconfig {{.WorkDir}}/member.kubeconfig auth whoami
+Try, in that shell:
+  {{q .CPAccess}} kubeconfig --provider-file {{q .ProviderFile}} --hub -n {{.Namespace}} {{.Profile}} -o {{q .GeneratedKubeconfig}}
+  {{q .Kubectl}} --kubeconfig {{q .GeneratedKubeconfig}} get namespaces
+  {{q .Kubectl}} --kubeconfig {{q .GeneratedKubeconfig}} auth whoami
 `))
 
-// envScript is a POSIX shell snippet giving kubectl and kubelogin the
-// sandbox's environment without replacing HOME.
-func envScript(sb *sandbox.Sandbox) string {
+// envName is what envScript unsets: names a shell accepts.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// envScript is a POSIX shell snippet giving a shell what kubectl and
+// kubelogin need to use the sandbox, given that shell's environment: it
+// unsets the variables that would override the kubeconfig's plugin
+// settings, and sets SSL_CERT_FILE to the CA bundle (system roots plus the
+// emulator's CA), XDG_CACHE_HOME and KUBECONFIG. HOME, SSL_CERT_DIR and the
+// proxy variables are kept: Go clients never proxy loopback, and the shell
+// must keep working for everything else.
+func envScript(environ []string, info upInfo) string {
 	var b strings.Builder
 	b.WriteString("# Source this file to use the cpaccess sandbox from a shell.\n")
-	for _, kv := range os.Environ() {
+	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if name == "HOME" {
+		if !envName.MatchString(name) {
 			continue
 		}
-		if len(sandbox.SanitizedEnviron([]string{kv})) == 0 {
+		switch {
+		case sandbox.KubeloginOverride(name), name == "KUBECACHEDIR", name == "KUBERNETES_EXEC_INFO":
 			fmt.Fprintf(&b, "unset %s\n", name)
 		}
 	}
-	fmt.Fprintf(&b, "export SSL_CERT_FILE=%s\n", shellQuote(sb.EmulatorCAFile()))
-	fmt.Fprintf(&b, "export XDG_CACHE_HOME=%s\n", shellQuote(filepath.Join(sb.WorkDir(), "home", ".cache")))
-	fmt.Fprintf(&b, "export KUBECONFIG=%s\n", shellQuote(sb.Hub().AdminKubeconfig()))
+	b.WriteString("# The system trust roots plus the emulator's CA.\n")
+	fmt.Fprintf(&b, "export SSL_CERT_FILE=%s\n", shellQuote(info.CABundleFile))
+	fmt.Fprintf(&b, "export XDG_CACHE_HOME=%s\n", shellQuote(info.CacheDir))
+	fmt.Fprintf(&b, "export KUBECONFIG=%s\n", shellQuote(info.HubKubeconfig))
 	return b.String()
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// shellWord is s as one shell word: as is when it holds only characters a
+// shell takes literally, else quoted.
+func shellWord(s string) string {
+	if s != "" && plainWord.MatchString(s) {
+		return s
+	}
+	return shellQuote(s)
+}
+
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+,-]+$`)
