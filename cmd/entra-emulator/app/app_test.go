@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bufio"
@@ -41,7 +41,7 @@ func TestCommandServesUntilCancelled(t *testing.T) {
 	outR, outW := io.Pipe()
 	var stderr syncBuffer
 	cmd := newCommand(outW, &stderr)
-	cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--ca-file", caFile})
+	cmd.SetArgs([]string{"--config", "../../../pkg/entraemulator/testdata/valid-aks.yaml", "--ca-file", caFile})
 	done := make(chan error, 1)
 	go func() {
 		done <- cmd.ExecuteContext(ctx)
@@ -105,8 +105,8 @@ func TestCommandErrors(t *testing.T) {
 	}{
 		{name: "no config", args: nil, want: `required flag(s) "config" not set`},
 		{name: "missing file", args: []string{"--config", "does-not-exist.yaml"}, want: "failed to read config"},
-		{name: "invalid config", args: []string{"--config", "../../pkg/entraemulator/testdata/invalid-unknown-field.yaml"}, want: "unknown field"},
-		{name: "bad address", args: []string{"--config", "../../pkg/entraemulator/testdata/valid-minimal.json", "--address", "nonsense"}, want: "address"},
+		{name: "invalid config", args: []string{"--config", "../../../pkg/entraemulator/testdata/invalid-unknown-field.yaml"}, want: "unknown field"},
+		{name: "bad address", args: []string{"--config", "../../../pkg/entraemulator/testdata/valid-minimal.json", "--address", "nonsense"}, want: "address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,7 +131,7 @@ func TestCommandAdminAPI(t *testing.T) {
 	outR, outW := io.Pipe()
 	var stderr syncBuffer
 	cmd := newCommand(outW, &stderr)
-	cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--admin-address", "127.0.0.1:0"})
+	cmd.SetArgs([]string{"--config", "../../../pkg/entraemulator/testdata/valid-aks.yaml", "--admin-address", "127.0.0.1:0"})
 	done := make(chan error, 1)
 	go func() {
 		done <- cmd.ExecuteContext(ctx)
@@ -173,7 +173,7 @@ func TestCommandAdminAPI(t *testing.T) {
 func TestCommandAdminAddressMustBeLoopback(t *testing.T) {
 	var stdout, stderr syncBuffer
 	cmd := newCommand(&stdout, &stderr)
-	cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--admin-address", "0.0.0.0:0"})
+	cmd.SetArgs([]string{"--config", "../../../pkg/entraemulator/testdata/valid-aks.yaml", "--admin-address", "0.0.0.0:0"})
 	err := cmd.ExecuteContext(t.Context())
 	if err == nil || !strings.Contains(err.Error(), "loopback only") {
 		t.Fatalf("err = %v", err)
@@ -219,7 +219,7 @@ func TestCommandNonLoopbackAddress(t *testing.T) {
 	t.Parallel()
 	cfgWithAddress := writeConfigWithAddress(t, "0.0.0.0:0")
 	for name, args := range map[string][]string{
-		"flag":   {"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--address", "0.0.0.0:0"},
+		"flag":   {"--config", "../../../pkg/entraemulator/testdata/valid-aks.yaml", "--address", "0.0.0.0:0"},
 		"config": {"--config", cfgWithAddress},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -244,7 +244,7 @@ func TestCommandNonLoopbackAddress(t *testing.T) {
 		outR, outW := io.Pipe()
 		var stderr syncBuffer
 		cmd := newCommand(outW, &stderr)
-		cmd.SetArgs([]string{"--config", "../../pkg/entraemulator/testdata/valid-aks.yaml", "--address", "0.0.0.0:0", "--allow-non-loopback"})
+		cmd.SetArgs([]string{"--config", "../../../pkg/entraemulator/testdata/valid-aks.yaml", "--address", "0.0.0.0:0", "--allow-non-loopback"})
 		done := make(chan error, 1)
 		go func() {
 			done <- cmd.ExecuteContext(ctx)
@@ -269,7 +269,7 @@ func TestCommandNonLoopbackAddress(t *testing.T) {
 
 func writeConfigWithAddress(t *testing.T, addr string) string {
 	t.Helper()
-	data, err := os.ReadFile("../../pkg/entraemulator/testdata/valid-aks.yaml")
+	data, err := os.ReadFile("../../../pkg/entraemulator/testdata/valid-aks.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
