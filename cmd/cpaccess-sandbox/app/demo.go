@@ -58,32 +58,17 @@ type demo struct {
 }
 
 func runDemo(ctx context.Context, streams IOStreams, f *demoFlags) (err error) {
-	workDir, removeWorkDir, err := f.workDirectory()
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if rmErr := removeWorkDir(); rmErr != nil && err == nil {
-			err = fmt.Errorf("failed to remove the work directory: %w", rmErr)
-		}
-	}()
-	cpaccessBin, err := newCPAccessFinder(streams, f.binDir, workDir).find(ctx, f.cpaccess)
-	if err != nil {
-		return err
-	}
-
-	fmt.Fprintln(streams.ErrOut, "starting the sandbox (hub, member, Entra ID emulator) ...")
 	start := time.Now()
-	sb, err := sandbox.Start(ctx, f.options(streams, workDir))
+	s, err := f.start(ctx, streams, f.cpaccess)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		fmt.Fprintln(streams.ErrOut, "tearing the sandbox down ...")
-		if stopErr := sb.Stop(); stopErr != nil && err == nil {
+		if stopErr := s.stop(); stopErr != nil && err == nil {
 			err = stopErr
 		}
 	}()
+	sb, cpaccessBin := s.sb, s.cpaccess
 	env, err := sb.FreshEnv()
 	if err != nil {
 		return err

@@ -65,6 +65,42 @@ func (f *sandboxFlags) workDirectory() (dir string, remove func() error, err err
 	return dir, func() error { return nil }, nil
 }
 
+// session is a started sandbox and the cpaccess binary its commands use.
+type session struct {
+	sb       *sandbox.Sandbox
+	cpaccess string
+	workDir  string
+	stop     func() error
+}
+
+// start creates the work directory, finds or builds cpaccess (cpaccessFlag
+// first) and starts the sandbox. The session's stop tears the sandbox down
+// and removes a temporary work directory.
+func (f *sandboxFlags) start(ctx context.Context, streams IOStreams, cpaccessFlag string) (*session, error) {
+	workDir, removeWorkDir, err := f.workDirectory()
+	if err != nil {
+		return nil, err
+	}
+	cpaccessBin, err := newCPAccessFinder(streams, f.binDir, workDir).find(ctx, cpaccessFlag)
+	if err != nil {
+		return nil, errors.Join(err, removeWorkDir())
+	}
+	fmt.Fprintln(streams.ErrOut, "starting the sandbox (hub, member, Entra ID emulator) ...")
+	sb, err := sandbox.Start(ctx, f.options(streams, workDir))
+	if err != nil {
+		return nil, errors.Join(err, removeWorkDir())
+	}
+	stop := func() error {
+		fmt.Fprintln(streams.ErrOut, "stopping the sandbox ...")
+		err := sb.Stop()
+		if rmErr := removeWorkDir(); rmErr != nil {
+			err = errors.Join(err, fmt.Errorf("failed to remove the work directory: %w", rmErr))
+		}
+		return err
+	}
+	return &session{sb: sb, cpaccess: cpaccessBin, workDir: workDir, stop: stop}, nil
+}
+
 // NewRootCommand returns the cpaccess-sandbox command tree.
 func NewRootCommand(streams IOStreams) *cobra.Command {
 	root := &cobra.Command{

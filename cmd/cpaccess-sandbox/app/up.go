@@ -53,31 +53,16 @@ override what a kubeconfig tells kubelogin.`,
 const tokenRefresh = 30 * time.Minute
 
 func runUp(ctx context.Context, streams IOStreams, f *upFlags) (err error) {
-	workDir, removeWorkDir, err := f.workDirectory()
+	s, err := f.start(ctx, streams, f.cpaccess)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if rmErr := removeWorkDir(); rmErr != nil && err == nil {
-			err = fmt.Errorf("failed to remove the work directory: %w", rmErr)
-		}
-	}()
-	cpaccessBin, err := newCPAccessFinder(streams, f.binDir, workDir).find(ctx, f.cpaccess)
-	if err != nil {
-		return err
-	}
-
-	fmt.Fprintln(streams.ErrOut, "starting the sandbox ...")
-	sb, err := sandbox.Start(ctx, f.options(streams, workDir))
-	if err != nil {
-		return err
-	}
-	defer func() {
-		fmt.Fprintln(streams.ErrOut, "stopping the sandbox ...")
-		if stopErr := sb.Stop(); stopErr != nil && err == nil {
+		if stopErr := s.stop(); stopErr != nil && err == nil {
 			err = stopErr
 		}
 	}()
+	sb, cpaccessBin := s.sb, s.cpaccess
 	info := newUpInfo(sb, cpaccessBin)
 	if err := atomicfile.Write(info.EnvFile, []byte(envScript(os.Environ(), info)), 0o600); err != nil {
 		return err
