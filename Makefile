@@ -34,5 +34,4 @@ tools:
 # Run the end-to-end demo on loopback: hub + member clusters, the Entra ID
 # emulator, the real kubelogin and kubectl, and cpaccess built from source.
 demo: tools
-	$(GO) build -o bin/cpaccess ./cmd/cpaccess
 	$(GO) run ./cmd/cpaccess-sandbox demo

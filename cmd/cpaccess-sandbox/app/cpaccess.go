@@ -37,9 +37,9 @@ type cpaccessFinder struct {
 }
 
 // find returns the absolute path of the cpaccess to run: explicit (the
-// --cpaccess flag) when given; else <bin-dir>/cpaccess when it exists (as
-// "make demo" builds it); else one built from the module source into
-// buildDir; else, outside the module, cpaccess on PATH.
+// --cpaccess flag) when given; else, inside the module, one built from its
+// source into buildDir, so a stale build never runs; else
+// <bin-dir>/cpaccess when it exists; else cpaccess on PATH.
 func (f cpaccessFinder) find(ctx context.Context, explicit string) (string, error) {
 	if explicit != "" {
 		p, err := filepath.Abs(explicit)
@@ -49,16 +49,6 @@ func (f cpaccessFinder) find(ctx context.Context, explicit string) (string, erro
 		return p, nil
 	}
 	root, rootErr := f.moduleRoot()
-	binDir := f.binDir
-	if binDir == "" && rootErr == nil {
-		binDir = filepath.Join(root, "bin")
-	}
-	if binDir != "" {
-		p := filepath.Join(binDir, "cpaccess")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return filepath.Abs(p)
-		}
-	}
 	if rootErr == nil {
 		if err := os.MkdirAll(f.buildDir, 0o700); err != nil {
 			return "", fmt.Errorf("failed to create %s: %w", f.buildDir, err)
@@ -73,10 +63,16 @@ func (f cpaccessFinder) find(ctx context.Context, explicit string) (string, erro
 		}
 		return out, nil
 	}
+	if f.binDir != "" {
+		p := filepath.Join(f.binDir, "cpaccess")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return filepath.Abs(p)
+		}
+	}
 	p, err := exec.LookPath("cpaccess")
 	if err != nil {
 		return "", errors.Join(
-			fmt.Errorf("failed to find cpaccess: not in %q, no cpaccess module to build it from (%w), and not on PATH; pass --cpaccess", binDir, rootErr),
+			fmt.Errorf("failed to find cpaccess: no cpaccess module to build it from (%w), none in %q, and none on PATH; pass --cpaccess", rootErr, f.binDir),
 			err)
 	}
 	return filepath.Abs(p)

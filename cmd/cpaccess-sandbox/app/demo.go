@@ -44,7 +44,7 @@ sees. It exits non-zero if any step fails.`,
 		},
 	}
 	f.addFlags(cmd)
-	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary to run (default: <bin-dir>/cpaccess, else built from the module into <work-dir>/bin, else cpaccess on PATH)")
+	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary to run (default: built from this module into <work-dir>/bin; outside the module, <bin-dir>/cpaccess, else cpaccess on PATH)")
 	return cmd
 }
 

@@ -44,7 +44,7 @@ override what a kubeconfig tells kubelogin.`,
 		},
 	}
 	f.addFlags(cmd)
-	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary the printed commands use (default: <bin-dir>/cpaccess, else built from the module into <work-dir>/bin, else cpaccess on PATH)")
+	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary the printed commands use (default: built from this module into <work-dir>/bin; outside the module, <bin-dir>/cpaccess, else cpaccess on PATH)")
 	return cmd
 }
 

@@ -159,9 +159,9 @@ func findLine(s, sub string) string {
 	return ""
 }
 
-// TestCPAccessFinder checks which cpaccess up and demo run: --cpaccess, the
-// one in the bin directory, else one built from the module into the work
-// directory.
+// TestCPAccessFinder checks which cpaccess up and demo run: --cpaccess,
+// else one built from the module into the work directory, else the one in
+// the bin directory.
 func TestCPAccessFinder(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
@@ -183,11 +183,13 @@ func TestCPAccessFinder(t *testing.T) {
 		want     string // "built" for <buildDir>/cpaccess
 		wantErr  error
 		builds   int
+		noModule bool
 	}{
 		{name: "--cpaccess", explicit: "/opt/cpaccess", binDir: withBinary, want: "/opt/cpaccess"},
-		{name: "in the bin directory", binDir: withBinary, want: filepath.Join(withBinary, "cpaccess")},
-		{name: "missing: built", binDir: emptyBin, want: "built", builds: 1},
+		{name: "in the module: always built, never stale", binDir: withBinary, want: "built", builds: 1},
+		{name: "in the module, nothing prebuilt: built", binDir: emptyBin, want: "built", builds: 1},
 		{name: "build fails", binDir: emptyBin, buildErr: boom, wantErr: boom, builds: 1},
+		{name: "outside the module: the bin directory", binDir: withBinary, noModule: true, want: filepath.Join(withBinary, "cpaccess")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,9 +197,14 @@ func TestCPAccessFinder(t *testing.T) {
 			buildDir := filepath.Join(t.TempDir(), "work", "bin")
 			var builds []string
 			f := cpaccessFinder{
-				binDir:     tt.binDir,
-				buildDir:   buildDir,
-				moduleRoot: func() (string, error) { return root, nil },
+				binDir:   tt.binDir,
+				buildDir: buildDir,
+				moduleRoot: func() (string, error) {
+					if tt.noModule {
+						return "", errors.New("no module")
+					}
+					return root, nil
+				},
 				build: func(_ context.Context, r, out string) error {
 					if r != root {
 						t.Errorf("built in %s, want the module root %s", r, root)
