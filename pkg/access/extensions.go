@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -158,6 +158,65 @@ func (s *scanner) expect(c byte) bool {
 	return false
 }
 
+// checkDuplicates walks the value at the next byte and reports the first
+// key repeated within one object, naming its path.
+func (s *scanner) checkDuplicates(path string) error {
+	switch s.peek() {
+	case '{':
+		s.pos++
+		var seen []string           // small objects: a slice is cheaper
+		var seenMap map[string]bool // large ones: stay linear
+		for s.peek() != '}' {
+			key, _, err := s.str()
+			if err != nil {
+				return err
+			}
+			keyPath := key
+			if path != "" {
+				keyPath = path + "." + key
+			}
+			dup := false
+			if seenMap != nil {
+				dup = seenMap[key]
+				seenMap[key] = true
+			} else {
+				dup = slices.Contains(seen, key)
+				if seen = append(seen, key); len(seen) > 16 {
+					seenMap = make(map[string]bool, 2*len(seen))
+					for _, k := range seen {
+						seenMap[k] = true
+					}
+				}
+			}
+			if dup {
+				return fmt.Errorf("duplicate field %q: each key may appear once", keyPath)
+			}
+			s.expect(':')
+			if err := s.checkDuplicates(keyPath); err != nil {
+				return err
+			}
+			s.expect(',')
+		}
+		s.pos++
+	case '[':
+		s.pos++
+		for i := 0; s.peek() != ']'; i++ {
+			if err := s.checkDuplicates(fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+			s.expect(',')
+		}
+		s.pos++
+	case 'n':
+		s.pos += len("null")
+	default:
+		if _, _, err := s.scalar(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 const argsFormHint = `expected a list of strings or the object form {"args": [...]}`
 
 // parseAdditionalArgs reads the additional-args payload in either form.
@@ -272,15 +331,8 @@ func parseExecExtension(raw []byte) ([]byte, error) {
 	if s := (&scanner{data: raw}); s.peek() != '{' {
 		return nil, fmt.Errorf("expected a JSON object, found %s", s.kind())
 	}
-	var probe map[string]any
-	strictErrs, err := sigsjson.UnmarshalStrict(raw, &probe)
-	if err != nil {
-		return nil, fmt.Errorf("expected a JSON object: %w", err)
-	}
-	for _, e := range strictErrs {
-		if strings.Contains(e.Error(), "duplicate field") {
-			return nil, fmt.Errorf("%s: each key may appear once", e.Error())
-		}
+	if err := (&scanner{data: raw}).checkDuplicates(""); err != nil {
+		return nil, err
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {

@@ -521,3 +521,24 @@ func TestConditionsDoNotMatter(t *testing.T) {
 		t.Fatalf("an unhealthy profile must still resolve (the CLI warns): %v", err)
 	}
 }
+
+func TestLargeExecExtension(t *testing.T) {
+	t.Parallel()
+	p := mustProviders(t, aksProvider("", ""))
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < 50000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"k%d": %d`, i, i)
+	}
+	unique := b.String() + "}"
+	if _, err := p.Resolve(profile("ns", "c", ap("aks", cluster("https://c.example", ext(execExt, unique))))); err != nil {
+		t.Fatalf("50,000 distinct keys: %v", err)
+	}
+	dup := b.String() + `, "k49999": 0}`
+	if _, err := p.Resolve(profile("ns", "c", ap("aks", cluster("https://c.example", ext(execExt, dup))))); err == nil || !strings.Contains(err.Error(), `duplicate field "k49999"`) {
+		t.Fatalf("late duplicate: %v", err)
+	}
+}
