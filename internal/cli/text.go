@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cpaccess/cpaccess/internal/safetext"
 )
 
 // maxDetail is how many characters of a hub- or file-controlled detail, such
@@ -30,7 +32,7 @@ func escapeText(s string, keepNewlines bool, max int) string {
 			piece = fmt.Sprintf(`\x%02x`, s[i])
 		case r == '\n' && keepNewlines:
 			piece = "\n"
-		case unicode.IsPrint(r) && !isBidiControl(r):
+		case unicode.IsPrint(r) && !safetext.Hidden(r):
 			piece = s[i : i+size]
 		default:
 			q := strconv.QuoteRuneToASCII(r)
@@ -55,11 +57,4 @@ func escapeText(s string, keepNewlines bool, max int) string {
 	}
 	b.WriteString("…")
 	return b.String()
-}
-
-// isBidiControl reports the Unicode bidi embedding, override, isolate and
-// mark characters, which reorder how a terminal shows the text around them.
-// unicode.IsPrint already rejects them; this keeps the rule explicit.
-func isBidiControl(r rune) bool {
-	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }

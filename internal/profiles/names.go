@@ -3,10 +3,10 @@ package profiles
 import (
 	"errors"
 	"fmt"
-	"strings"
 
-	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/cluster-inventory-api/apis/v1alpha1"
+
+	"github.com/cpaccess/cpaccess/internal/safetext"
 )
 
 // ValidateName checks a ClusterProfile's name the way the API server does:
@@ -18,13 +18,8 @@ func ValidateName(cp *v1alpha1.ClusterProfile) error {
 	if cp.Name == "" {
 		return errors.New("ClusterProfile has no metadata.name")
 	}
-	if msgs := validation.IsDNS1123Subdomain(cp.Name); len(msgs) > 0 {
-		return fmt.Errorf("ClusterProfile metadata.name %q is invalid: %s", cp.Name, strings.Join(msgs, "; "))
-	}
-	if cp.Namespace != "" {
-		if msgs := validation.IsDNS1123Label(cp.Namespace); len(msgs) > 0 {
-			return fmt.Errorf("ClusterProfile %s: metadata.namespace %q is invalid: %s", cp.Name, cp.Namespace, strings.Join(msgs, "; "))
-		}
+	if field, err := safetext.CheckObjectName(cp.Namespace, cp.Name); err != nil {
+		return fmt.Errorf("ClusterProfile %s %w", field, err)
 	}
 	return nil
 }
@@ -36,8 +31,8 @@ func DisplayName(namespace, name string) string {
 	if namespace != "" {
 		s = namespace + "/" + name
 	}
-	valid := len(validation.IsDNS1123Subdomain(name)) == 0 &&
-		(namespace == "" || len(validation.IsDNS1123Label(namespace)) == 0)
+	_, err := safetext.CheckObjectName(namespace, name)
+	valid := err == nil
 	if !valid {
 		return fmt.Sprintf("%q", s)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/cpaccess/cpaccess/internal/safetext"
 )
 
 // A ClusterProfile is written by someone else: its status may be set by any
@@ -202,7 +204,7 @@ func (p *provider) checkProfileEnv(name, value string) error {
 // can hide what an argument or value really says.
 func checkText(s string) error {
 	for _, r := range s {
-		if unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+		if safetext.Hidden(r) {
 			return fmt.Errorf("control or bidirectional characters (%U) are not allowed", r)
 		}
 	}

@@ -13,10 +13,11 @@ import (
 	"strconv"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/validation"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 	"sigs.k8s.io/cluster-inventory-api/apis/v1alpha1"
+
+	"github.com/cpaccess/cpaccess/internal/safetext"
 )
 
 // Access is a resolved way to reach one cluster: the plugin to run and the
@@ -151,7 +152,7 @@ func (p *Providers) Resolve(cp *v1alpha1.ClusterProfile) (*Access, error) {
 		return nil, &ResolveError{Profile: "<nil>", Err: errors.New("no ClusterProfile given")}
 	}
 	name := objectName(cp.Namespace, cp.Name)
-	if field, err := checkObjectName(cp.Namespace, cp.Name); err != nil {
+	if field, err := safetext.CheckObjectName(cp.Namespace, cp.Name); err != nil {
 		return nil, &ResolveError{Profile: strconv.Quote(name), Field: field, Err: err}
 	}
 	if p == nil || len(p.providers) == 0 {
@@ -450,19 +451,4 @@ func quoteList(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
-}
-
-// checkObjectName validates a profile's namespace and name as the API server
-// would, so that neither can carry control characters into messages or
-// kubeconfig names, nor a slash that makes two profiles look alike.
-func checkObjectName(namespace, name string) (string, error) {
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return "metadata.name", fmt.Errorf("expected a DNS-1123 subdomain, found %q", name)
-	}
-	if namespace != "" {
-		if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
-			return "metadata.namespace", fmt.Errorf("expected a DNS-1123 label, found %q", namespace)
-		}
-	}
-	return "", nil
 }

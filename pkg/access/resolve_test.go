@@ -379,11 +379,11 @@ func TestProfileIdentity(t *testing.T) {
 	tests := []struct {
 		ns, name, field, want string
 	}{
-		{"ns", "bad\nname\x1b[8m", "metadata.name", `found "bad\nname\x1b[8m"`},
-		{"ns", " ", "metadata.name", "expected a DNS-1123 subdomain"},
-		{"", "a/b", "metadata.name", `found "a/b"`},
-		{"Bad_NS", "c", "metadata.namespace", "expected a DNS-1123 label"},
-		{"", "", "metadata.name", "expected a DNS-1123 subdomain"},
+		{"ns", "bad\nname\x1b[8m", "metadata.name", `metadata.name: "bad\nname\x1b[8m" is invalid: a lowercase RFC 1123 subdomain`},
+		{"ns", " ", "metadata.name", `metadata.name: " " is invalid: a lowercase RFC 1123 subdomain`},
+		{"", "a/b", "metadata.name", `metadata.name: "a/b" is invalid`},
+		{"Bad_NS", "c", "metadata.namespace", `metadata.namespace: "Bad_NS" is invalid: a lowercase RFC 1123 label`},
+		{"", "", "metadata.name", `metadata.name: "" is invalid`},
 	}
 	for _, tc := range tests {
 		_, err := p.Resolve(profile(tc.ns, tc.name, ap("aks", cluster("https://c.example"))))
