@@ -24,15 +24,17 @@ type IOStreams struct {
 
 // sandboxFlags are the flags shared by up and demo.
 type sandboxFlags struct {
-	workDir string
-	binDir  string
-	verbose bool
+	workDir  string
+	binDir   string
+	verbose  bool
+	cpaccess string
 }
 
 func (f *sandboxFlags) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.workDir, "work-dir", "", "directory for certificates, data, logs and generated files (default: a temporary directory, removed on exit)")
 	cmd.Flags().StringVar(&f.binDir, "bin-dir", "", "directory holding etcd, kube-apiserver and kubelogin (default: <module root>/bin)")
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log sandbox progress on standard error")
+	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary to run (default: built from this module into <work-dir>/bin; outside the module, <bin-dir>/cpaccess, else cpaccess on PATH)")
 }
 
 // options are the sandbox options for workDir (see workDirectory).
@@ -73,15 +75,15 @@ type session struct {
 	stop     func() error
 }
 
-// start creates the work directory, finds or builds cpaccess (cpaccessFlag
+// start creates the work directory, finds or builds cpaccess (--cpaccess
 // first) and starts the sandbox. The session's stop tears the sandbox down
 // and removes a temporary work directory.
-func (f *sandboxFlags) start(ctx context.Context, streams IOStreams, cpaccessFlag string) (*session, error) {
+func (f *sandboxFlags) start(ctx context.Context, streams IOStreams) (*session, error) {
 	workDir, removeWorkDir, err := f.workDirectory()
 	if err != nil {
 		return nil, err
 	}
-	cpaccessBin, err := newCPAccessFinder(streams, f.binDir, workDir).find(ctx, cpaccessFlag)
+	cpaccessBin, err := newCPAccessFinder(streams, f.binDir, workDir).find(ctx, f.cpaccess)
 	if err != nil {
 		return nil, errors.Join(err, removeWorkDir())
 	}

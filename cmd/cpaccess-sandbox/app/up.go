@@ -17,21 +17,17 @@ import (
 	"github.com/cpaccess/cpaccess/internal/sandbox"
 )
 
-type upFlags struct {
-	sandboxFlags
-	cpaccess string
-}
-
 func newUpCommand(streams IOStreams) *cobra.Command {
-	f := &upFlags{}
+	f := &sandboxFlags{}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start the sandbox, print how to use it, and run until interrupted",
 		Long: `up starts the sandbox, writes env.sh into the work directory and prints the
 paths, identities and commands to try, then runs until interrupted.
 
-The commands use cpaccess by its absolute path: --cpaccess, else
-<bin-dir>/cpaccess, else one built from the module into <work-dir>/bin.
+The commands use cpaccess by its absolute path: --cpaccess, else one built
+from this module into <work-dir>/bin (outside the module, <bin-dir>/cpaccess,
+else cpaccess on PATH).
 
 Source env.sh in a shell to run them: it points KUBECONFIG at the hub and
 SSL_CERT_FILE at a bundle of the system trust roots plus the emulator's CA
@@ -44,7 +40,6 @@ override what a kubeconfig tells kubelogin.`,
 		},
 	}
 	f.addFlags(cmd)
-	cmd.Flags().StringVar(&f.cpaccess, "cpaccess", "", "cpaccess binary the printed commands use (default: built from this module into <work-dir>/bin; outside the module, <bin-dir>/cpaccess, else cpaccess on PATH)")
 	return cmd
 }
 
@@ -52,8 +47,8 @@ override what a kubeconfig tells kubelogin.`,
 // within its one-hour lifetime, as the kubelet does.
 const tokenRefresh = 30 * time.Minute
 
-func runUp(ctx context.Context, streams IOStreams, f *upFlags) (err error) {
-	s, err := f.start(ctx, streams, f.cpaccess)
+func runUp(ctx context.Context, streams IOStreams, f *sandboxFlags) (err error) {
+	s, err := f.start(ctx, streams)
 	if err != nil {
 		return err
 	}
